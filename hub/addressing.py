@@ -1,0 +1,96 @@
+"""Resolving every source record's address to a UPRN with the gazetteer matcher (only records whose address changed)."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import pandas as pd
+from sqlalchemy import Engine, select, update
+from sqlalchemy.orm import Session
+
+from schemas import Property, SourceRecord
+from schemas.columns import AddressMatchFrame, Band
+from schemas.config import HubConfig
+
+BATCH = 20_000
+
+
+@dataclass
+class AddressSummary:
+    """Outcome of an address-resolution pass."""
+
+    considered: int = 0
+    auto: int = 0
+    review: int = 0
+    none: int = 0
+    held_uprn: int = 0
+
+    @property
+    def match_rate(self) -> float:
+        total = self.auto + self.review + self.none + self.held_uprn
+        return (self.auto + self.held_uprn) / total if total else 0.0
+
+
+def address_hash(address: object, postcode: object, uprn: object) -> str:
+    """Fingerprint of what an address match was made on, so unchanged addresses are not matched again."""
+    text = f"{address or ''}|{postcode or ''}|{uprn or ''}"
+    return hashlib.sha256(text.encode()).hexdigest()[:32]
+
+
+def resolve_addresses(engine: Engine, config: HubConfig, matcher_factory: Callable[[], object], *,
+                      full: bool = False, progress: Callable[[int], None] | None = None) -> AddressSummary:
+    """Match the addresses of new or changed records; a UPRN the source holds is kept when the gazetteer has it.
+
+    ``matcher_factory`` builds the gazetteer matcher lazily: a run in which no address changed never
+    loads the gazetteer.
+    """
+    summary = AddressSummary()
+    with Session(engine) as session:
+        rows = session.execute(select(SourceRecord.id, SourceRecord.address, SourceRecord.postcode,
+                                      SourceRecord.uprn, SourceRecord.address_hash)
+                               .where(SourceRecord.deleted.is_(False))).all()
+        known_uprns = None
+    frame = pd.DataFrame(rows, columns=["id", "address", "postcode", "uprn", "address_hash"])
+    if frame.empty:
+        return summary
+    frame["new_hash"] = [address_hash(a, p, u) for a, p, u in zip(frame["address"], frame["postcode"], frame["uprn"])]
+    todo = frame if full else frame[frame["new_hash"] != frame["address_hash"]]
+    summary.considered = len(todo)
+    if todo.empty:
+        return summary
+    held = todo[todo["uprn"].notna()]
+    if len(held):
+        with Session(engine) as session:
+            known_uprns = set()
+            ids = [int(u) for u in held["uprn"].unique()]
+            for start in range(0, len(ids), 500):
+                known_uprns.update(session.scalars(select(Property.uprn).where(Property.uprn.in_(ids[start : start + 500]))))
+        held = held[held["uprn"].astype("int64").isin(known_uprns)]
+    to_match = todo.drop(index=held.index)
+    updates = [{"id": int(r.id), "matched_uprn": int(r.uprn), "address_score": 1.0, "address_band": Band.AUTO,
+                "address_reason": "UPRN held by the source and present in the gazetteer", "address_hash": r.new_hash}
+               for r in held.itertuples(index=False)]
+    summary.held_uprn = len(updates)
+    if len(to_match):
+        matcher = matcher_factory()
+        for start in range(0, len(to_match), BATCH):
+            part = to_match.iloc[start : start + BATCH]
+            result = matcher.match(part[["id", "address", "postcode"]], id_col="id", address_col="address",
+                                   postcode_col="postcode")
+            merged = part[["id", "new_hash"]].merge(result, left_on="id", right_on=AddressMatchFrame.id, how="left",
+                                                    suffixes=("", "_m"))
+            for r in merged.itertuples(index=False):
+                band = r.band if isinstance(r.band, str) else Band.NONE
+                setattr(summary, band, getattr(summary, band) + 1)
+                updates.append({"id": int(r.id), "matched_uprn": None if pd.isna(r.uprn) else int(r.uprn),
+                                "address_score": None if pd.isna(r.score) else float(r.score), "address_band": band,
+                                "address_reason": r.reason if isinstance(r.reason, str) else None,
+                                "address_hash": r.new_hash})
+            if progress:
+                progress(len(part))
+    with Session(engine) as session, session.begin():
+        for start in range(0, len(updates), BATCH):
+            session.execute(update(SourceRecord), updates[start : start + BATCH])
+    return summary

@@ -1,0 +1,285 @@
+"""Golden persons: persistent IDs, survivorship with lineage, versions, residence history and change events."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from dataclasses import dataclass, field
+from typing import Any
+
+import pandas as pd
+from sqlalchemy import delete, insert, select, update
+from sqlalchemy.orm import Session
+
+from hub.identity import NEW, plan_ids
+from hub.outbox import PendingEvent, write_events
+from hub.survivorship import choose_attributes
+from schemas import (
+    AttributeLineage,
+    AttributeOverride,
+    GoldenPerson,
+    GoldenPersonVersion,
+    Residence,
+    SourceRecord,
+    SourceSystem,
+    Xref,
+)
+from schemas.base import utcnow
+from schemas.columns import Band
+from schemas.config import HubConfig
+
+GOLDEN_FIELDS = ("title", "first_name", "middle_names", "last_name", "date_of_birth", "date_of_death",
+                 "nino", "email", "phone", "uprn", "address", "postcode")
+CHOSEN = ("title", "first_name", "middle_names", "last_name", "date_of_birth", "date_of_death",
+          "nino", "email", "phone", "address")
+ID_CHUNK = 500
+
+
+@dataclass
+class GoldenSummary:
+    """What one golden-record pass did."""
+
+    created: int = 0
+    updated: int = 0
+    merged: int = 0
+    split: int = 0
+    retired: int = 0
+    unchanged: int = 0
+    events: int = 0
+    event_counts: dict[str, int] = field(default_factory=dict)
+
+
+def _chunks(values: list, size: int = ID_CHUNK):
+    for start in range(0, len(values), size):
+        yield values[start : start + size]
+
+
+def load_scope_records(session: Session, record_ids: list[int]) -> pd.DataFrame:
+    """Records in scope with what survivorship needs: trust, recency and the resolved UPRN."""
+    cols = [SourceRecord.id.label("record_id"), SourceSystem.name.label("source"), SourceSystem.trust,
+            SourceRecord.source_key, SourceRecord.last_changed, SourceRecord.deleted, SourceRecord.uprn.label("source_uprn"),
+            SourceRecord.matched_uprn, SourceRecord.address_band, SourceRecord.address_score,
+            *[getattr(SourceRecord, f) for f in GOLDEN_FIELDS if f != "uprn"]]
+    frames = []
+    for part in _chunks(record_ids):
+        stmt = select(*cols).join(SourceSystem, SourceSystem.id == SourceRecord.source_id).where(SourceRecord.id.in_(part))
+        frames.append(pd.DataFrame(session.execute(stmt).all(), columns=[c.key for c in cols]))
+    frame = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=[c.key for c in cols])
+    trusted_match = frame["matched_uprn"].where(frame["address_band"] == Band.AUTO)
+    frame["uprn"] = frame["source_uprn"].where(frame["source_uprn"].notna(), trusted_match).astype("Int64")
+    frame["recency"] = pd.to_datetime(frame["last_changed"], utc=True)
+    return frame
+
+
+def _current_golden(session: Session, person_ids: list[int]) -> dict[int, GoldenPerson]:
+    found: dict[int, GoldenPerson] = {}
+    for part in _chunks(person_ids):
+        for person in session.scalars(select(GoldenPerson).where(GoldenPerson.person_id.in_(part))):
+            found[person.person_id] = person
+    return found
+
+
+def _overrides(session: Session, person_ids: list[int]) -> dict[int, dict[str, str | None]]:
+    found: dict[int, dict[str, str | None]] = defaultdict(dict)
+    for part in _chunks(person_ids):
+        for o in session.scalars(select(AttributeOverride).where(AttributeOverride.person_id.in_(part))):
+            found[o.person_id][o.attribute] = o.value
+    return found
+
+
+def _value(v: Any) -> Any:
+    if v is None or v is pd.NA or (isinstance(v, float) and pd.isna(v)):
+        return None
+    return int(v) if hasattr(v, "item") and not isinstance(v, str) else v
+
+
+def snapshot(person: GoldenPerson) -> dict[str, Any]:
+    """A golden person's attributes as plain data (for versions, events and the API)."""
+    return {f: getattr(person, f) for f in GOLDEN_FIELDS}
+
+
+def apply_clusters(session: Session, config: HubConfig, clusters: pd.DataFrame, *, run_id: int | None,
+                   now: dt.datetime | None = None) -> GoldenSummary:
+    """Turn person clusters into golden persons in the caller's transaction.
+
+    Args:
+        clusters: ``record_id, cluster_id`` for every live person record in scope. Scope must be
+            closed: every live record of any golden person touched is in it (the linking stage
+            guarantees this).
+    """
+    now = now or utcnow()
+    summary = GoldenSummary()
+    live_ids = [int(i) for i in clusters["record_id"]]
+    prior = _prior_xref(session, live_ids)
+    plan = plan_ids(clusters, prior)
+    records = load_scope_records(session, live_ids).merge(clusters, on="record_id")
+    rules = {a: config.survivorship_rule(a) for a in CHOSEN if a in config.survivorship}
+    chosen = choose_attributes(records, CHOSEN, rules)
+    sources_of = records.groupby("cluster_id")["source"].agg(lambda s: sorted(set(s))).to_dict()
+    record_info = records.set_index("record_id")[["source", "source_key"]].to_dict(orient="index")
+
+    new_clusters = [c for c, pid in plan.cluster_ids.items() if pid == NEW]
+    if new_clusters:
+        created = session.scalars(insert(GoldenPerson).returning(GoldenPerson.person_id, sort_by_parameter_order=True),
+                                  [{"status": "active", "version": 0, "created_at": now, "updated_at": now}
+                                   for _ in new_clusters]).all()
+        for cluster_id, person_id in zip(new_clusters, created):
+            plan.cluster_ids[cluster_id] = person_id
+    person_ids = sorted(set(plan.cluster_ids.values()) | set(plan.merged) | plan.retired)
+    golden = _current_golden(session, person_ids)
+    overrides = _overrides(session, person_ids)
+    events: list[PendingEvent] = []
+
+    for absorbed, survivor in plan.merged.items():
+        person = golden[absorbed]
+        if person.status != "merged" or person.redirect_to != survivor:
+            person.status, person.redirect_to, person.updated_at = "merged", survivor, now
+            session.execute(update(GoldenPerson).where(GoldenPerson.redirect_to == absorbed).values(redirect_to=survivor))
+            session.execute(delete(AttributeLineage).where(AttributeLineage.person_id == absorbed))
+            summary.merged += 1
+            cluster = next(c for c, p in plan.cluster_ids.items() if p == survivor)
+            events.append(PendingEvent(f"merge:{absorbed}:{survivor}", "merge", survivor,
+                                       {"survivor": survivor, "absorbed": absorbed}, sources_of.get(cluster, [])))
+    for person_id in plan.retired:
+        person = golden[person_id]
+        if person.status == "active":
+            person.status, person.updated_at = "retired", now
+            summary.retired += 1
+
+    lineage_rows, version_rows, residence_close, residence_open = [], [], [], []
+    for cluster_id, person_id in plan.cluster_ids.items():
+        person = golden[person_id]
+        row = chosen.loc[cluster_id]
+        before = snapshot(person) if person.version > 0 else None
+        after = {f: _value(row.get(f)) for f in GOLDEN_FIELDS}
+        for attr, value in overrides.get(person_id, {}).items():
+            after[attr] = value
+        is_new = person.version == 0
+        if person.status != "active":
+            person.status, person.redirect_to = "active", None
+        if not is_new and before == after:
+            summary.unchanged += 1
+            continue
+        for f, v in after.items():
+            setattr(person, f, v)
+        person.version += 1
+        person.updated_at = now
+        change = "created" if is_new else "updated"
+        if cluster_id in plan.split_from:
+            change = "split"
+        version_rows.append({"person_id": person_id, "version": person.version, "valid_from": now,
+                             "attributes": after, "run_id": run_id, "change": change})
+        for attr in CHOSEN:
+            rid = row.get(f"{attr}__record_id")
+            rule = "override" if attr in overrides.get(person_id, {}) else row.get(f"{attr}__rule") or "trust"
+            lineage_rows.append({"person_id": person_id, "attribute": attr,
+                                 "value": None if after.get(attr) is None else str(after.get(attr)),
+                                 "source_record_id": None if pd.isna(rid) else int(rid), "rule": rule, "chosen_at": now})
+        subs = sources_of.get(cluster_id, [])
+        if before is None or before.get("uprn") != after.get("uprn"):
+            if before is not None:
+                residence_close.append(person_id)
+            if after.get("uprn") is not None:
+                rid = row.get("address__record_id")
+                residence_open.append({"person_id": person_id, "uprn": after["uprn"], "from_date": now,
+                                       "source_record_id": None if pd.isna(rid) else int(rid)})
+        if is_new:
+            if cluster_id in plan.split_from:
+                old = plan.split_from[cluster_id]
+                summary.split += 1
+                events.append(PendingEvent(f"split:{old}:{person_id}", "split", person_id,
+                                           {"from": old, "new": person_id}, subs))
+            else:
+                summary.created += 1
+                events.append(PendingEvent(f"new:{person_id}", "new_person", person_id,
+                                           {"after": _public(after)}, subs, uprn=after.get("uprn")))
+            continue
+        summary.updated += 1
+        events.extend(_attribute_events(person_id, person.version, before, after, row, record_info, subs))
+
+    if version_rows:
+        closing = [r["person_id"] for r in version_rows]
+        for part in _chunks(closing):
+            session.execute(update(GoldenPersonVersion).where(GoldenPersonVersion.person_id.in_(part),
+                                                              GoldenPersonVersion.valid_to.is_(None)).values(valid_to=now))
+        session.execute(insert(GoldenPersonVersion), version_rows)
+    if lineage_rows:
+        touched = sorted({r["person_id"] for r in lineage_rows})
+        for part in _chunks(touched):
+            session.execute(delete(AttributeLineage).where(AttributeLineage.person_id.in_(part)))
+        session.execute(insert(AttributeLineage), lineage_rows)
+    for part in _chunks(residence_close):
+        session.execute(update(Residence).where(Residence.person_id.in_(part), Residence.to_date.is_(None)).values(to_date=now))
+    if residence_open:
+        session.execute(insert(Residence), residence_open)
+    _write_xref(session, records, plan.cluster_ids, now)
+    summary.events = write_events(session, events, run_id=run_id)
+    for e in events:
+        summary.event_counts[e.event_type] = summary.event_counts.get(e.event_type, 0) + 1
+    return summary
+
+
+def _prior_xref(session: Session, record_ids: list[int]) -> pd.DataFrame:
+    person_ids: set[int] = set()
+    for part in _chunks(record_ids):
+        person_ids.update(session.scalars(select(Xref.person_id).where(Xref.source_record_id.in_(part))))
+    rows = []
+    for part in _chunks(sorted(person_ids)):
+        rows.extend(session.execute(select(Xref.source_record_id, Xref.person_id).where(Xref.person_id.in_(part))).all())
+    return pd.DataFrame(rows, columns=["record_id", "person_id"])
+
+
+def _public(attrs: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in attrs.items() if v is not None}
+
+
+def _attribute_events(person_id: int, version: int, before: dict, after: dict, row: pd.Series,
+                      record_info: dict, subs: list[str]) -> list[PendingEvent]:
+    """Change of address, name and death, each naming the source that told us and the evidence."""
+    out = []
+    checks = (
+        ("change_of_address", "address", ("uprn", "address", "postcode"), before.get("uprn") is not None and before.get("uprn") != after.get("uprn")),
+        ("change_of_name", "last_name", ("title", "first_name", "last_name"), before.get("last_name") is not None and before.get("last_name") != after.get("last_name")),
+        ("death", "date_of_death", ("date_of_death",), before.get("date_of_death") is None and after.get("date_of_death") is not None),
+    )
+    for event_type, attr, fields, happened in checks:
+        if not happened:
+            continue
+        rid = row.get(f"{attr}__record_id")
+        info = record_info.get(int(rid)) if rid is not None and not pd.isna(rid) else None
+        told_by = info["source"] if info else None
+        payload = {"before": {f: before.get(f) for f in fields}, "after": {f: after.get(f) for f in fields},
+                   "evidence": {"source": told_by, "source_key": info["source_key"] if info else None,
+                                "rule": row.get(f"{attr}__rule")}}
+        out.append(PendingEvent(f"{event_type}:{person_id}:v{version}", event_type, person_id, payload,
+                                [s for s in subs if s != told_by], source=told_by, uprn=after.get("uprn")))
+    return out
+
+
+def _write_xref(session: Session, records: pd.DataFrame, cluster_ids: dict[object, int], now: dt.datetime) -> None:
+    ids = [int(i) for i in records["record_id"]]
+    for part in _chunks(ids):
+        session.execute(delete(Xref).where(Xref.source_record_id.in_(part)))
+    rows = [{"source_record_id": int(r.record_id), "person_id": cluster_ids[r.cluster_id],
+             "uprn": None if pd.isna(r.uprn) else int(r.uprn), "link_band": r.link_band,
+             "link_score": None if pd.isna(r.link_score) else float(r.link_score), "linked_at": now}
+            for r in records.assign(link_band=records.get("link_band", "singleton"),
+                                    link_score=records.get("link_score")).itertuples(index=False)]
+    if rows:
+        session.execute(insert(Xref), rows)
+
+
+def drop_deleted_records(session: Session, record_ids: list[int]) -> None:
+    """Forget cross-references of source records deleted at their source (their history stays in versions)."""
+    for part in _chunks(record_ids):
+        session.execute(delete(Xref).where(Xref.source_record_id.in_(part)))
+
+
+def resolve_person_id(session: Session, person_id: int) -> GoldenPerson | None:
+    """Follow merge redirects from any golden ID, old or current, to the live golden person."""
+    seen: set[int] = set()
+    person = session.get(GoldenPerson, person_id)
+    while person is not None and person.redirect_to is not None and person.person_id not in seen:
+        seen.add(person.person_id)
+        person = session.get(GoldenPerson, person.redirect_to)
+    return person

@@ -1,0 +1,65 @@
+"""Opening the hub store: engine creation and Alembic migrations to the current schema."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import Engine, create_engine, event, inspect
+
+MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "schemas" / "migrations"
+
+
+class HubStoreError(Exception):
+    """The hub database cannot be reached or migrated."""
+
+
+def _alembic_config(url: str) -> Config:
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
+    cfg.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
+    return cfg
+
+
+def _sqlite_pragmas(dbapi_connection, _record) -> None:  # noqa: ANN001 - DBAPI hook signature
+    cursor = dbapi_connection.cursor()
+    # WAL lets the API read while a nightly run writes; foreign keys are off by default in SQLite.
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.close()
+
+
+def make_engine(url: str) -> Engine:
+    """An engine for the hub URL (SQLite file by default, PostgreSQL in production)."""
+    if url.startswith("sqlite:///") and not url.endswith(":memory:"):
+        Path(url[len("sqlite:///") :]).parent.mkdir(parents=True, exist_ok=True)
+    engine = create_engine(url, pool_pre_ping=True)
+    if engine.dialect.name == "sqlite":
+        event.listen(engine, "connect", _sqlite_pragmas)
+    return engine
+
+
+def migrate(engine: Engine) -> None:
+    """Bring the hub schema to the newest Alembic revision (idempotent)."""
+    cfg = _alembic_config(engine.url.render_as_string(hide_password=False))
+    try:
+        with engine.begin() as conn:
+            cfg.attributes["connection"] = conn
+            command.upgrade(cfg, "head")
+    except Exception as err:  # noqa: BLE001 - wrapped with the database named, password hidden
+        raise HubStoreError(f"cannot migrate hub store {engine.url!r}: {err.__class__.__name__}: {err}") from err
+
+
+def open_hub(url: str) -> Engine:
+    """Connect to the hub store and migrate it to the current schema."""
+    engine = make_engine(url)
+    migrate(engine)
+    return engine
+
+
+def table_names(engine: Engine) -> list[str]:
+    """Tables present in the hub store (used by `mdh status` and tests)."""
+    return sorted(inspect(engine).get_table_names())

@@ -1,0 +1,1 @@
+"""Ingest stage: one extract asset per configured source."""

@@ -1,0 +1,1 @@
+"""Linkage stage: addresses to UPRNs, people to golden persons."""

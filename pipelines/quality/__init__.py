@@ -1,0 +1,1 @@
+"""Quality stage: data-quality gates and the run's closing summary."""

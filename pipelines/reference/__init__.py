@@ -1,0 +1,1 @@
+"""Reference data stage: the corporate address gazetteer."""
