@@ -1,0 +1,144 @@
+"""Golden persons in the store: stable IDs across runs, merges and splits, versions, lineage and events."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from hub.golden import apply_clusters, resolve_person_id
+from hub.store import open_hub
+from schemas import (
+    AttributeLineage,
+    ChangeEvent,
+    EventDelivery,
+    GoldenPerson,
+    GoldenPersonVersion,
+    Residence,
+    SourceRecord,
+    SourceSystem,
+    Xref,
+)
+from schemas.config import parse_config
+
+
+@pytest.fixture
+def hub(tmp_path: Path):
+    config = parse_config({
+        "hub": "sqlite:///hub.db", "gazetteer": {"path": "g.csv"},
+        "sources": [{"name": "ctax", "url": "c.csv", "key": "k", "trust": 3, "fields": {"full_name": "n"}},
+                    {"name": "housing", "url": "h.csv", "key": "k", "trust": 1, "fields": {"full_name": "n"}}],
+    }, base_dir=tmp_path)
+    engine = open_hub(config.hub)
+    with Session(engine) as s, s.begin():
+        s.add_all([SourceSystem(name="ctax", trust=3), SourceSystem(name="housing", trust=1)])
+    return engine, config
+
+
+def add_record(engine, source: str, key: str, **fields) -> int:
+    with Session(engine) as s, s.begin():
+        sid = s.scalar(select(SourceSystem.id).where(SourceSystem.name == source))
+        rec = SourceRecord(source_id=sid, source_key=key, raw={}, content_hash=key, **fields)
+        s.add(rec)
+        s.flush()
+        return rec.id
+
+
+def apply(engine, config, clusters: list[tuple[int, str]], run_id=None):
+    with Session(engine) as s, s.begin():
+        return apply_clusters(s, config, pd.DataFrame(clusters, columns=["record_id", "cluster_id"]), run_id=run_id)
+
+
+def person_of(engine, record_id: int) -> int:
+    with Session(engine) as s:
+        return s.scalar(select(Xref.person_id).where(Xref.source_record_id == record_id))
+
+
+def events(engine) -> list[tuple[str, str]]:
+    with Session(engine) as s:
+        return [(e.event_type, e.idempotency_key) for e in s.scalars(select(ChangeEvent).order_by(ChangeEvent.id))]
+
+
+def test_new_person_survivorship_lineage_and_event(hub) -> None:
+    engine, config = hub
+    a = add_record(engine, "ctax", "A", first_name="ROBERT", last_name="SMITH", uprn=100, address="1 HIGH ST")
+    b = add_record(engine, "housing", "B", first_name="BOB", last_name="SMITH", date_of_birth="1970-01-02")
+    summary = apply(engine, config, [(a, "c1"), (b, "c1")])
+    assert summary.created == 1 and summary.events == 1
+    pid = person_of(engine, a)
+    assert pid == person_of(engine, b)
+    with Session(engine) as s:
+        gp = s.get(GoldenPerson, pid)
+        assert (gp.first_name, gp.date_of_birth, gp.uprn, gp.version) == ("ROBERT", "1970-01-02", 100, 1)
+        lineage = {l.attribute: l.source_record_id for l in s.scalars(select(AttributeLineage))}
+        assert lineage["first_name"] == a and lineage["date_of_birth"] == b
+        subs = set(s.scalars(select(EventDelivery.subscriber)))
+        assert subs == {"ctax", "housing"}
+        assert s.scalar(select(Residence.uprn).where(Residence.person_id == pid)) == 100
+
+
+def test_rerun_is_idempotent_no_churn_no_duplicate_events(hub) -> None:
+    engine, config = hub
+    a = add_record(engine, "ctax", "A", last_name="SMITH")
+    apply(engine, config, [(a, "x")])
+    first = person_of(engine, a)
+    again = apply(engine, config, [(a, "renamed-cluster")])
+    assert person_of(engine, a) == first
+    assert again.unchanged == 1 and again.events == 0
+    assert len(events(engine)) == 1
+
+
+def test_merge_redirects_and_split_gets_new_id(hub) -> None:
+    engine, config = hub
+    a = add_record(engine, "ctax", "A", last_name="SMITH", first_name="ANN")
+    b = add_record(engine, "housing", "B", last_name="SMITH", first_name="ANNE")
+    apply(engine, config, [(a, "1"), (b, "2")])
+    pa, pb = person_of(engine, a), person_of(engine, b)
+    assert pa != pb
+    merged = apply(engine, config, [(a, "m"), (b, "m")])
+    assert merged.merged == 1
+    assert person_of(engine, b) == pa
+    with Session(engine) as s:
+        assert s.get(GoldenPerson, pb).status == "merged"
+        assert resolve_person_id(s, pb).person_id == pa
+    split = apply(engine, config, [(a, "s1"), (b, "s2")])
+    assert split.split == 1
+    new_b = person_of(engine, b)
+    assert person_of(engine, a) == pa and new_b not in (pa, pb)
+    kinds = [k for k, _ in events(engine)]
+    assert kinds.count("merge") == 1 and kinds.count("split") == 1
+
+
+def test_change_of_address_name_and_death_events_name_the_source(hub) -> None:
+    engine, config = hub
+    a = add_record(engine, "ctax", "A", last_name="JONES", uprn=100, address="1 OLD RD")
+    b = add_record(engine, "housing", "B", last_name="JONES")
+    apply(engine, config, [(a, "c"), (b, "c")])
+    pid = person_of(engine, a)
+    with Session(engine) as s, s.begin():
+        rec = s.get(SourceRecord, a)
+        rec.uprn, rec.address, rec.last_name, rec.date_of_death = 200, "2 NEW RD", "BROWN", "2026-01-01"
+    summary = apply(engine, config, [(a, "c"), (b, "c")])
+    assert summary.event_counts == {"change_of_address": 1, "change_of_name": 1, "death": 1}
+    with Session(engine) as s:
+        coa = s.scalar(select(ChangeEvent).where(ChangeEvent.event_type == "change_of_address"))
+        assert coa.source == "ctax" and coa.payload["before"]["uprn"] == 100 and coa.payload["after"]["uprn"] == 200
+        assert set(s.scalars(select(EventDelivery.subscriber).where(EventDelivery.event_id == coa.id))) == {"housing"}
+        versions = s.scalars(select(GoldenPersonVersion).where(GoldenPersonVersion.person_id == pid)
+                             .order_by(GoldenPersonVersion.version)).all()
+        assert [v.version for v in versions] == [1, 2] and versions[0].valid_to is not None
+        homes = s.scalars(select(Residence).where(Residence.person_id == pid).order_by(Residence.id)).all()
+        assert [(h.uprn, h.to_date is None) for h in homes] == [(100, False), (200, True)]
+    again = apply(engine, config, [(a, "c"), (b, "c")])
+    assert again.events == 0
+
+
+def test_no_personal_data_in_event_keys(hub) -> None:
+    engine, config = hub
+    a = add_record(engine, "ctax", "A", last_name="ZEBEDEE")
+    apply(engine, config, [(a, "c")])
+    with Session(engine) as s:
+        assert s.scalar(select(func.count()).where(ChangeEvent.idempotency_key.like("%ZEBEDEE%"))) == 0
