@@ -283,3 +283,15 @@ def resolve_person_id(session: Session, person_id: int) -> GoldenPerson | None:
         seen.add(person.person_id)
         person = session.get(GoldenPerson, person.redirect_to)
     return person
+
+
+def golden_as_at(session: Session, person_id: int, when: dt.datetime) -> dict[str, Any] | None:
+    """A golden person's attributes as they stood at ``when`` (``None`` if it did not exist yet)."""
+    person = resolve_person_id(session, person_id)
+    ids = {person_id} | ({person.person_id} if person else set())
+    version = session.scalar(
+        select(GoldenPersonVersion)
+        .where(GoldenPersonVersion.person_id.in_(ids), GoldenPersonVersion.valid_from <= when,
+               (GoldenPersonVersion.valid_to.is_(None)) | (GoldenPersonVersion.valid_to > when))
+        .order_by(GoldenPersonVersion.valid_from.desc()).limit(1))
+    return dict(version.attributes, person_id=version.person_id, version=version.version) if version else None

@@ -142,3 +142,25 @@ def test_no_personal_data_in_event_keys(hub) -> None:
     apply(engine, config, [(a, "c")])
     with Session(engine) as s:
         assert s.scalar(select(func.count()).where(ChangeEvent.idempotency_key.like("%ZEBEDEE%"))) == 0
+
+
+def test_read_as_at_a_date(hub) -> None:
+    import datetime as dt
+
+    from hub.golden import golden_as_at
+
+    engine, config = hub
+    a = add_record(engine, "ctax", "A", last_name="JONES")
+    t0 = dt.datetime(2026, 1, 1, tzinfo=dt.timezone.utc)
+    t1 = dt.datetime(2026, 2, 1, tzinfo=dt.timezone.utc)
+    with Session(engine) as s, s.begin():
+        apply_clusters(s, config, pd.DataFrame({"record_id": [a], "cluster_id": ["c"]}), run_id=None, now=t0)
+    with Session(engine) as s, s.begin():
+        s.get(SourceRecord, a).last_name = "BROWN"
+    with Session(engine) as s, s.begin():
+        apply_clusters(s, config, pd.DataFrame({"record_id": [a], "cluster_id": ["c"]}), run_id=None, now=t1)
+    pid = person_of(engine, a)
+    with Session(engine) as s:
+        assert golden_as_at(s, pid, t0 + dt.timedelta(days=1))["last_name"] == "JONES"
+        assert golden_as_at(s, pid, t1 + dt.timedelta(days=1))["last_name"] == "BROWN"
+        assert golden_as_at(s, pid, t0 - dt.timedelta(days=1)) is None
