@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -71,19 +70,10 @@ def steward_constraints(session: Session) -> tuple[set[tuple[str, str]], set[tup
     return must, cannot
 
 
-def _membership_links(session: Session, record_ids: Iterable[int]) -> set[tuple[str, str]]:
-    """Existing golden memberships as star-shaped must-links, so incremental runs grow clusters, never unpick them."""
-    by_person: dict[int, list[int]] = {}
-    ids = list(record_ids)
-    for start in range(0, len(ids), CHUNK):
-        for rid, pid in session.execute(select(Xref.source_record_id, Xref.person_id)
-                                        .where(Xref.source_record_id.in_(ids[start : start + CHUNK]))):
-            by_person.setdefault(pid, []).append(rid)
-    links = set()
-    for members in by_person.values():
-        members.sort()
-        links.update(tuple(sorted((str(members[0]), str(m)))) for m in members[1:])
-    return links
+def existing_clusters(session: Session) -> pd.DataFrame:
+    """Current golden memberships (``unique_id, cluster_id``): incremental runs grow them, never unpick them."""
+    rows = session.execute(select(Xref.source_record_id, Xref.person_id)).all()
+    return pd.DataFrame({"unique_id": [str(r) for r, _ in rows], "cluster_id": [f"p{p}" for _, p in rows]})
 
 
 def _latest_model(session: Session) -> dict[str, Any] | None:
@@ -114,8 +104,7 @@ def link_people_stage(engine: Engine, config: HubConfig, *, run_id: int | None, 
         drop_deleted_records(session, deleted_ids)
 
         must, cannot = steward_constraints(session)
-        if not full:
-            must |= {p for p in _membership_links(session, records["id"]) if p not in cannot}
+        current = None if full else existing_clusters(session)
         settings = MatchSettings(auto_threshold=config.thresholds.auto_merge, review_threshold=config.thresholds.review)
         stored_model = None if full else _latest_model(session)
         model = FellegiSunterModel.from_dict(stored_model) if stored_model else None
@@ -123,7 +112,7 @@ def link_people_stage(engine: Engine, config: HubConfig, *, run_id: int | None, 
         inputs = records[[PersonRecord.unique_id, "source", PersonRecord.uprn, *MATCH_FIELDS]]
         new_ids = None if full else set(changed[PersonRecord.unique_id])
         result = link_people(inputs, settings=settings, constraints=Constraints(frozenset(must), frozenset(cannot)),
-                             model=model, new_ids=new_ids, labelled_pairs=labelled)
+                             model=model, new_ids=new_ids, labelled_pairs=labelled, existing_clusters=current)
         summary.blocking = dict(zip(result.blocking_report.iloc[:, 0], result.blocking_report.iloc[:, 1].astype(int)))
         pairs = result.pairs
         summary.pairs_scored = len(pairs)
