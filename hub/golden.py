@@ -260,11 +260,15 @@ def _write_xref(session: Session, records: pd.DataFrame, cluster_ids: dict[objec
     ids = [int(i) for i in records["record_id"]]
     for part in _chunks(ids):
         session.execute(delete(Xref).where(Xref.source_record_id.in_(part)))
-    rows = [{"source_record_id": int(r.record_id), "person_id": cluster_ids[r.cluster_id],
-             "uprn": None if pd.isna(r.uprn) else int(r.uprn), "link_band": r.link_band,
-             "link_score": None if pd.isna(r.link_score) else float(r.link_score), "linked_at": now}
-            for r in records.assign(link_band=records.get("link_band", "singleton"),
-                                    link_score=records.get("link_score")).itertuples(index=False)]
+    sizes = records.groupby("cluster_id")["record_id"].transform("size")
+    # A record with no direct scored link of its own is a singleton, or a member kept by earlier links/decisions.
+    fallback = pd.Series("member", index=records.index).where(sizes > 1, "singleton")
+    band = records["link_band"].where(records["link_band"].notna(), fallback) if "link_band" in records else fallback
+    score = records["link_score"] if "link_score" in records else pd.Series(None, index=records.index, dtype=float)
+    rows = [{"source_record_id": int(rid), "person_id": cluster_ids[cid],
+             "uprn": None if pd.isna(uprn) else int(uprn), "link_band": b,
+             "link_score": None if pd.isna(sc) else float(sc), "linked_at": now}
+            for rid, cid, uprn, b, sc in zip(records["record_id"], records["cluster_id"], records["uprn"], band, score)]
     if rows:
         session.execute(insert(Xref), rows)
 

@@ -113,7 +113,8 @@ def link_people_stage(engine: Engine, config: HubConfig, *, run_id: int | None, 
         new_ids = None if full else set(changed[PersonRecord.unique_id])
         result = link_people(inputs, settings=settings, constraints=Constraints(frozenset(must), frozenset(cannot)),
                              model=model, new_ids=new_ids, labelled_pairs=labelled, existing_clusters=current)
-        summary.blocking = dict(zip(result.blocking_report.iloc[:, 0], result.blocking_report.iloc[:, 1].astype(int)))
+        report = result.blocking_report
+        summary.blocking = {str(r): int(n) for r, n in zip(report["rule"], report["candidate_pairs"])}
         pairs = result.pairs
         summary.pairs_scored = len(pairs)
         if run_id is not None:
