@@ -22,7 +22,7 @@ app.add_typer(export_app, name="export")
 app.add_typer(gazetteer_app, name="gazetteer")
 app.add_typer(match_app, name="match")
 
-console = Console(stderr=False)
+console = Console(stderr=False, width=None if sys.stdout.isatty() else 120)
 err_console = Console(stderr=True)
 
 ConfigOption = Annotated[Path, typer.Option("--config", "-c", help="The hub's configuration file.")]
@@ -76,11 +76,19 @@ def run_pipeline(config_path: Path, *, full: bool = False) -> int:
     hub_run_id = HubResource(config_path=str(config_path)).run_id(result.run_id)
     if not result.success:
         failed = [e for e in result.all_events if e.is_step_failure]
-        reason = failed[0].step_failure_data.error.message.strip().splitlines()[-1] if failed else "run failed"
+        reason = _root_cause(failed[0].step_failure_data.error) if failed else "run failed"
         step = failed[0].step_key if failed else "?"
         finish_run(engine, hub_run_id, status="failed", error=f"{step}: {reason}")
         raise UserError(f"run failed at step {step}: {reason}")
     return hub_run_id
+
+
+def _root_cause(error) -> str:  # noqa: ANN001 - dagster's SerializableErrorInfo
+    """The innermost error's one-line message: what went wrong, not where Dagster caught it."""
+    while getattr(error, "cause", None) is not None:
+        error = error.cause
+    lines = [line for line in (error.message or "").strip().splitlines() if line.strip()]
+    return lines[-1] if lines else error.cls_name or "unknown error"
 
 
 def _has_dagster_home() -> bool:
@@ -247,6 +255,10 @@ def match_people(input_csv: Annotated[Path, typer.Argument(help="CSV of person r
 def main() -> None:
     """Console-script entry point."""
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    # Libraries that lower their own loggers' levels (Great Expectations announces every ephemeral
+    # context at INFO) must not drown the progress lines: the console shows warnings and up.
+    for handler in logging.getLogger().handlers:
+        handler.setLevel(logging.WARNING)
     try:
         app()
     except ConfigError as err:

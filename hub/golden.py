@@ -64,6 +64,7 @@ def load_scope_records(session: Session, record_ids: list[int]) -> pd.DataFrame:
     for part in _chunks(record_ids):
         stmt = select(*cols).join(SourceSystem, SourceSystem.id == SourceRecord.source_id).where(SourceRecord.id.in_(part))
         frames.append(pd.DataFrame(session.execute(stmt).all(), columns=[c.key for c in cols]))
+    frames = [f for f in frames if len(f)]
     frame = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=[c.key for c in cols])
     trusted_match = frame["matched_uprn"].where(frame["address_band"] == Band.AUTO)
     frame["uprn"] = frame["source_uprn"].where(frame["source_uprn"].notna(), trusted_match).astype("Int64")

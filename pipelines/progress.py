@@ -15,7 +15,7 @@ class _ProgressHandler(logging.Handler):
     """Prints step starts, finishes and failures, and asset log lines, with elapsed time."""
 
     def __init__(self, console: Console) -> None:
-        super().__init__(logging.INFO)
+        super().__init__(logging.DEBUG)  # Dagster logs step events at DEBUG
         self.console = console
         self.started = time.monotonic()
 
@@ -48,7 +48,7 @@ def mdh_console_logger(init_context: InitLoggerContext) -> logging.Logger:
     log = logging.getLogger(LOGGER_NAME)
     log.handlers.clear()
     log.propagate = False
-    log.setLevel(logging.INFO)
+    log.setLevel(logging.DEBUG)
     log.addHandler(_ProgressHandler(Console()))
     return log
 

@@ -1,6 +1,6 @@
 """Delivery of pending change events (and golden IDs) to each subscriber's publish targets."""
 
-from __future__ import annotations
+# No `from __future__ import annotations` here: Dagster inspects the context annotation at runtime.
 
 from dagster import AssetExecutionContext, MaterializeResult, asset
 
@@ -12,8 +12,16 @@ from pipelines.resources import HubResource
        description="Change events and golden IDs delivered to subscribed systems (at least once, idempotent).")
 def deliveries(context: AssetExecutionContext, hub: HubResource) -> MaterializeResult:
     hub.run_id(context.run_id)
-    xref_counts = publish_xref(hub.engine, hub.config)
+    writeback = publish_xref(hub.engine, hub.config)
     summary = deliver_pending(hub.engine, hub.config)
-    meta = {f"delivered": summary.delivered, "failed": summary.failed, "waiting": summary.pending}
-    meta.update({f"writeback_{k}": v for k, v in (xref_counts or {}).items()})
-    return MaterializeResult(metadata=meta)
+    for name, problem in writeback.failed.items():
+        context.log.warning(f"write-back to {name} failed: {problem}")
+    for name, state in summary.subscribers.items():
+        if state not in ("ok", "no targets"):
+            context.log.warning(f"deliveries to {name}: {state}")
+    return MaterializeResult(metadata={
+        "delivered": summary.delivered, "failed": summary.failed,
+        "waiting": sum(summary.waiting.values()),
+        "subscribers": ", ".join(f"{k}: {v}" for k, v in sorted(summary.subscribers.items())),
+        "writeback_rows": sum(writeback.counts.values()), "writeback_failed_sources": len(writeback.failed),
+    })
