@@ -10,6 +10,7 @@ import pandas as pd
 from sqlalchemy import Engine, select, update
 from sqlalchemy.orm import Session
 
+from hub.property_queue import binding_uprns
 from schemas import Property, SourceRecord
 from schemas.columns import AddressMatchFrame, Band
 from schemas.config import HubConfig
@@ -60,6 +61,11 @@ def resolve_addresses(engine: Engine, config: HubConfig, matcher_factory: Callab
     summary.considered = len(todo)
     if todo.empty:
         return summary
+    # A steward's address decision binds while the record's address is the one decided on.
+    with Session(engine) as session:
+        bound = binding_uprns(session, dict(zip(todo["id"].astype(int), todo["new_hash"])))
+    steward = todo[todo["id"].astype(int).isin(bound)]
+    todo = todo.drop(index=steward.index)
     held = todo[todo["uprn"].notna()]
     if len(held):
         with Session(engine) as session:
@@ -73,6 +79,10 @@ def resolve_addresses(engine: Engine, config: HubConfig, matcher_factory: Callab
                 "address_reason": "UPRN held by the source and present in the gazetteer", "address_hash": r.new_hash}
                for r in held.itertuples(index=False)]
     summary.held_uprn = len(updates)
+    updates += [{"id": int(r.id), "matched_uprn": bound[int(r.id)], "address_score": 1.0, "address_band": Band.AUTO,
+                 "address_reason": "chosen by a steward", "address_hash": r.new_hash}
+                for r in steward.itertuples(index=False)]
+    summary.auto += len(steward)
     if len(to_match):
         matcher = matcher_factory()
         for start in range(0, len(to_match), BATCH):

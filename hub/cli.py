@@ -113,7 +113,7 @@ def print_figures(config_path: Path, run_id: int | None = None, *, title: str = 
     console.print(f"UPRN match rate (all records): [bold]{figs.uprn_match_rate:.1%}[/]   "
                   f"gazetteer properties: {figs.properties:,}")
     console.print(f"golden persons: [bold]{figs.golden_persons:,}[/]   merged IDs: {figs.merged_ids:,}   "
-                  f"review queue: [bold]{figs.review_queue:,}[/]")
+                  f"review queue: [bold]{figs.review_queue:,}[/]   address queue: {figs.address_queue:,}")
     by_type = ", ".join(f"{k} {v:,}" for k, v in sorted(figs.events_by_type.items())) or "none"
     console.print(f"change events: [bold]{figs.events:,}[/] ({by_type})")
     console.print(f"deliveries: delivered {figs.deliveries_delivered:,}, pending {figs.deliveries_pending:,}, "

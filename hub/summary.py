@@ -32,7 +32,8 @@ class HubFigures:
     properties: int = 0
     golden_persons: int = 0
     merged_ids: int = 0
-    review_queue: int = 0
+    review_queue: int = 0  # person pairs for stewards
+    address_queue: int = 0  # records for the address custodian (LLPG improvement worklist)
     events: int = 0
     events_by_type: dict[str, int] = field(default_factory=dict)
     deliveries_pending: int = 0
@@ -67,7 +68,10 @@ def hub_figures(engine: Engine, *, run_id: int | None = None) -> HubFigures:
         figs.properties = s.scalar(select(func.count()).select_from(Property)) or 0
         figs.golden_persons = s.scalar(select(func.count()).where(GoldenPerson.status == "active")) or 0
         figs.merged_ids = s.scalar(select(func.count()).where(GoldenPerson.status == "merged")) or 0
-        figs.review_queue = s.scalar(select(func.count()).where(ReviewTask.status == "open")) or 0
+        figs.review_queue = s.scalar(select(func.count()).where(ReviewTask.status == "open",
+                                                                ReviewTask.kind == "person_pair")) or 0
+        figs.address_queue = s.scalar(select(func.count()).where(ReviewTask.status == "open",
+                                                                 ReviewTask.kind == "address")) or 0
         figs.events = s.scalar(select(func.count()).select_from(ChangeEvent)) or 0
         figs.events_by_type = dict(s.execute(select(ChangeEvent.event_type, func.count()).group_by(ChangeEvent.event_type)).all())
         for status, n in s.execute(select(EventDelivery.status, func.count()).group_by(EventDelivery.status)).all():

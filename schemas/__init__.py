@@ -1,5 +1,6 @@
 """Hub store schema (SQLAlchemy 2.0 typed ORM), data-frame column contracts and configuration models."""
 
+from schemas.access import ApiToken
 from schemas.base import Base
 from schemas.events import ChangeEvent, EventDelivery
 from schemas.gazetteer import Lpi, Property, Street
@@ -12,24 +13,30 @@ from schemas.people import (
     Residence,
     Xref,
 )
+from schemas.property import DqFinding, GazetteerSeen, GoldenPropertyAttribute, PropertyXref
 from schemas.runs import AuditLog, DqMetric, HubState, Run
 from schemas.sources import ExtractBatch, QuarantinedRow, SourceRecord, SourceSystem
 
 __all__ = [
+    "ApiToken",
     "AttributeLineage",
     "AttributeOverride",
     "AuditLog",
     "Base",
     "ChangeEvent",
+    "DqFinding",
     "DqMetric",
     "EventDelivery",
     "ExtractBatch",
+    "GazetteerSeen",
     "GoldenPerson",
     "GoldenPersonVersion",
+    "GoldenPropertyAttribute",
     "HubState",
     "Lpi",
     "MatchPair",
     "Property",
+    "PropertyXref",
     "QuarantinedRow",
     "ReviewTask",
     "Residence",

@@ -81,6 +81,9 @@ class SourceConfig(_Strict):
     encoding: str = "utf-8"
     fields: dict[str, str]
     attributes: dict[str, str] = Field(default_factory=dict)  # property sources: extra attributes
+    # What the source is to the council, for cross-checks that need it (e.g. two live council tax accounts).
+    role: Literal["council_tax", "council_tax_valuation", "business_rates", "housing_tenancy", "housing_stock",
+                  "electoral_register", "benefits", "other"] | None = None
     publish: list[PublishTarget] = Field(default_factory=list)
 
     @field_validator("fields")
@@ -129,6 +132,8 @@ class HubConfig(_Strict):
     thresholds: Thresholds = Thresholds()
     sources: list[SourceConfig] = Field(min_length=1)
     survivorship: dict[str, Literal["trust", "recent", "complete", "frequent"]] = Field(default_factory=dict)
+    # Property attributes (names from the property sources' `attributes:`) → survivorship rule (default trust).
+    property_survivorship: dict[str, Literal["trust", "recent", "complete", "frequent"]] = Field(default_factory=dict)
     schedule: Schedule = Schedule()
     base_dir: Path = Path(".")  # folder of the config file; relative paths resolve from here
 

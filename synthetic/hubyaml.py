@@ -8,6 +8,11 @@ import yaml
 
 from synthetic.sources import SOURCES
 
+# What each synthetic source is to the council (drives the property cross-checks).
+ROLES = {"council_tax": "council_tax", "electoral_register": "electoral_register", "housing_tenancies": "housing_tenancy",
+         "benefits": "benefits", "service_requests": "other", "valuation_list": "council_tax_valuation",
+         "business_rates": "business_rates", "housing_stock": "housing_stock"}
+
 
 def hub_config(urls: dict[str, str]) -> dict:
     """The configuration as a plain mapping (paths relative to the council folder)."""
@@ -16,6 +21,8 @@ def hub_config(urls: dict[str, str]) -> dict:
         src: dict = {"name": spec.name}
         if spec.kind != "person":
             src["kind"] = spec.kind
+        if spec.name in ROLES:
+            src["role"] = ROLES[spec.name]
         src["url"] = urls[spec.name]
         if spec.table:
             src["table"] = spec.table

@@ -8,7 +8,7 @@ from hub.delivery import deliver_pending, publish_xref
 from pipelines.resources import HubResource
 
 
-@asset(group_name="publish", deps=["golden_persons"],
+@asset(group_name="publish", deps=["golden_persons", "golden_properties"],
        description="Change events and golden IDs delivered to subscribed systems (at least once, idempotent).")
 def deliveries(context: AssetExecutionContext, hub: HubResource) -> MaterializeResult:
     hub.run_id(context.run_id)

@@ -1,0 +1,301 @@
+"""Golden properties: property records cross-referenced to UPRNs, attributes by survivorship with lineage, linkage figures.
+
+The gazetteer is the master of property: a golden property *is* a UPRN. Departmental property records
+(valuation list, business rates, housing stock...) are linked to it and contribute attributes (council
+tax band, rateable value, tenure...) chosen per attribute by the survivorship rules used for people.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import pandas as pd
+from sqlalchemy import Engine, delete, func, insert, select, update
+from sqlalchemy.orm import Session
+
+from hub.property_queue import QueueSummary, active_address_decisions, decided_hash, refresh_queue
+from hub.survivorship import ADDRESS_UNIT, choose_attributes
+from schemas import DqMetric, Lpi, Property, Residence, SourceRecord, SourceSystem
+from schemas.base import utcnow
+from schemas.columns import Band
+from schemas.config import HubConfig
+from schemas.property import DqFinding, GoldenPropertyAttribute, PropertyXref
+
+CHUNK = 500
+LINKAGE_METRICS = ("uprn_linked_rate", "approved_address_rate", "alternative_address_rate", "historical_address_rate",
+                   "unmatched_rate")
+LPI_STATUS = {1: "approved", 3: "alternative", 6: "provisional", 8: "historical"}
+
+
+class PropertyError(Exception):
+    """A golden-property read or stage that cannot be carried out; names the UPRN or source record."""
+
+
+class PropertyNotFound(PropertyError):
+    """No property with that UPRN in the hub's gazetteer."""
+
+
+@dataclass
+class PropertySummary:
+    """What one golden-property pass did."""
+
+    records: int = 0
+    linked: int = 0
+    xref_changed: int = 0
+    attributes_changed: int = 0
+    golden_properties: int = 0
+    queue: QueueSummary = field(default_factory=QueueSummary)
+    linkage: dict[str, dict[str, float]] = field(default_factory=dict)
+
+
+def _chunks(values: list, size: int = CHUNK):
+    for start in range(0, len(values), size):
+        yield values[start : start + size]
+
+
+def load_property_records(session: Session) -> pd.DataFrame:
+    """Every live property record with its address resolution, trust, recency and attributes."""
+    cols = [SourceRecord.id, SourceSystem.name.label("source"), SourceSystem.trust, SourceRecord.source_key,
+            SourceRecord.last_changed, SourceRecord.uprn.label("held_uprn"), SourceRecord.matched_uprn,
+            SourceRecord.address_band, SourceRecord.address_score, SourceRecord.address_reason, SourceRecord.address_hash,
+            SourceRecord.address, SourceRecord.postcode, SourceRecord.attributes]
+    stmt = (select(*cols).join(SourceSystem, SourceSystem.id == SourceRecord.source_id)
+            .where(SourceRecord.kind == "property", SourceRecord.deleted.is_(False)))
+    return pd.DataFrame(session.execute(stmt).all(), columns=[c.key for c in cols])
+
+
+def plan_links(records: pd.DataFrame, steward_uprn: dict[int, int]) -> pd.DataFrame:
+    """Each linked record's UPRN and link kind: ``steward`` (a binding decision), ``held`` (the source's UPRN) or ``matched``.
+
+    Examples:
+        >>> recs = pd.DataFrame({"id": [1, 2, 3], "held_uprn": [10, None, None], "matched_uprn": [10, 20, 30],
+        ...     "address_band": ["auto", "auto", "review"], "address_score": [1.0, 0.995, 0.9]})
+        >>> plan_links(recs, {3: 31})[["source_record_id", "uprn", "link"]].values.tolist()
+        [[1, 10, 'held'], [2, 20, 'matched'], [3, 31, 'steward']]
+    """
+    auto = records["matched_uprn"].notna() & (records["address_band"] == Band.AUTO)
+    out = records.loc[auto, ["id", "matched_uprn", "held_uprn", "address_score"]].copy()
+    out["link"] = (out["held_uprn"] == out["matched_uprn"]).map({True: "held", False: "matched"})
+    chosen = records["id"].isin(steward_uprn)
+    forced = records.loc[chosen, ["id"]].assign(matched_uprn=records.loc[chosen, "id"].map(steward_uprn),
+                                               address_score=1.0, link="steward")
+    out = pd.concat([out[~out["id"].isin(steward_uprn)], forced], ignore_index=True).sort_values("id", kind="stable")
+    return pd.DataFrame({"source_record_id": out["id"].astype("int64").to_numpy(),
+                         "uprn": out["matched_uprn"].astype("int64").to_numpy(), "link": out["link"].to_numpy(),
+                         "score": out["address_score"].astype(float).to_numpy()})
+
+
+def units_at_parent(session: Session, records: pd.DataFrame, links: pd.DataFrame) -> set[int]:
+    """Records linked (not by a steward) to a building that holds other properties while their address names a unit.
+
+    A flat or unit linked only to its parent building is the custodian's question, not a link: the unit is
+    missing from the gazetteer or the record names it in a way the matcher could not place.
+    """
+    candidates = links[links["link"] != "steward"]
+    uprns = sorted(set(candidates["uprn"].astype(int)))
+    parents: set[int] = set()
+    for part in _chunks(uprns):
+        parents.update(session.scalars(select(Property.parent_uprn).where(Property.parent_uprn.in_(part)).distinct()))
+    at_parent = candidates[candidates["uprn"].isin(parents)]
+    if at_parent.empty:
+        return set()
+    from gazetteer import parse_addresses  # pure parser; only needed when a record sits on a parent building
+
+    texts = records.set_index("id").loc[at_parent["source_record_id"], "address"].fillna("")
+    sao = parse_addresses(texts.reset_index(drop=True))["sao_key"].fillna("")
+    return {int(rid) for rid, key in zip(at_parent["source_record_id"], sao) if key}
+
+
+def _sync_xref(session: Session, links: pd.DataFrame, now: dt.datetime) -> int:
+    """Bring ``property_xref`` in line with ``links`` (only rows that changed are written)."""
+    existing = pd.DataFrame(session.execute(select(PropertyXref.source_record_id, PropertyXref.uprn, PropertyXref.link)).all(),
+                            columns=["source_record_id", "uprn_old", "link_old"])
+    merged = links.merge(existing, on="source_record_id", how="outer", indicator=True)
+    gone = merged.loc[merged["_merge"] == "right_only", "source_record_id"].astype(int).tolist()
+    fresh = merged[merged["_merge"] == "left_only"]
+    both = merged[merged["_merge"] == "both"]
+    changed = both[(both["uprn"] != both["uprn_old"]) | (both["link"] != both["link_old"])]
+    for part in _chunks(gone):
+        session.execute(delete(PropertyXref).where(PropertyXref.source_record_id.in_(part)))
+    rows = [{"source_record_id": int(r.source_record_id), "uprn": int(r.uprn), "link": r.link,
+             "score": None if pd.isna(r.score) else float(r.score), "linked_at": now}
+            for r in pd.concat([fresh, changed]).itertuples(index=False)]
+    for part in _chunks([r["source_record_id"] for r in rows]):
+        session.execute(delete(PropertyXref).where(PropertyXref.source_record_id.in_(part)))
+    if rows:
+        session.execute(insert(PropertyXref), rows)
+    return len(gone) + len(rows)
+
+
+def attribute_frame(records: pd.DataFrame, links: pd.DataFrame) -> tuple[pd.DataFrame, tuple[str, ...]]:
+    """Linked records as survivorship input: ``record_id, cluster_id`` (the UPRN), trust, recency and one column per attribute."""
+    linked = records.merge(links[["source_record_id", "uprn"]], left_on="id", right_on="source_record_id")
+    if linked.empty:
+        return pd.DataFrame(columns=["record_id", "cluster_id", "trust", "recency"]), ()
+    attrs = pd.DataFrame.from_records([a if isinstance(a, dict) else {} for a in linked["attributes"]], index=linked.index)
+    attrs = attrs.drop(columns=[c for c in attrs.columns if c in ADDRESS_UNIT or c.startswith("_")], errors="ignore")
+    attrs = attrs.mask(attrs.map(lambda v: v is None or (isinstance(v, str) and not v.strip())))
+    names = tuple(sorted(attrs.columns))
+    frame = pd.concat([pd.DataFrame({"record_id": linked["id"].astype("int64"), "cluster_id": linked["uprn"].astype("int64"),
+                                     "trust": linked["trust"], "recency": pd.to_datetime(linked["last_changed"], utc=True)}),
+                       attrs], axis=1)
+    return frame, names
+
+
+def choose_property_attributes(frame: pd.DataFrame, names: tuple[str, ...], rules: dict[str, str]) -> pd.DataFrame:
+    """Long form of the surviving attributes: ``uprn, attribute, value, source_record_id, rule``."""
+    if frame.empty or not names:
+        return pd.DataFrame(columns=["uprn", "attribute", "value", "source_record_id", "rule"])
+    chosen = choose_attributes(frame, names, rules)
+    parts = []
+    for name in names:
+        part = chosen[[name, f"{name}__record_id", f"{name}__rule"]].dropna(subset=[f"{name}__record_id"])
+        parts.append(pd.DataFrame({"uprn": part.index.astype("int64"), "attribute": name,
+                                   "value": part[name].map(_text).to_numpy(),
+                                   "source_record_id": part[f"{name}__record_id"].astype("int64").to_numpy(),
+                                   "rule": part[f"{name}__rule"].to_numpy()}))
+    return pd.concat(parts, ignore_index=True)
+
+
+def _text(v: Any) -> str | None:
+    if v is None or (isinstance(v, float) and pd.isna(v)):
+        return None
+    if isinstance(v, float) and v.is_integer():
+        return str(int(v))
+    return str(v)
+
+
+def _sync_attributes(session: Session, chosen: pd.DataFrame, now: dt.datetime) -> int:
+    """Write changed golden attributes (keeping ``chosen_at`` of unchanged ones: lineage says *when*)."""
+    cols = [GoldenPropertyAttribute.id, GoldenPropertyAttribute.uprn, GoldenPropertyAttribute.attribute,
+            GoldenPropertyAttribute.value, GoldenPropertyAttribute.source_record_id]
+    existing = pd.DataFrame(session.execute(select(*cols)).all(), columns=["id", "uprn", "attribute", "value_old", "rid_old"])
+    merged = chosen.merge(existing, on=["uprn", "attribute"], how="outer", indicator=True)
+    gone = merged.loc[merged["_merge"] == "right_only", "id"].astype(int).tolist()
+    fresh = merged[merged["_merge"] == "left_only"]
+    both = merged[merged["_merge"] == "both"]
+    changed = both[(both["value"].fillna("\0") != both["value_old"].fillna("\0")) | (both["source_record_id"] != both["rid_old"])]
+    for part in _chunks(gone):
+        session.execute(delete(GoldenPropertyAttribute).where(GoldenPropertyAttribute.id.in_(part)))
+    if len(changed):
+        session.execute(update(GoldenPropertyAttribute), [
+            {"id": int(r.id), "value": r.value, "source_record_id": int(r.source_record_id), "rule": r.rule, "chosen_at": now}
+            for r in changed.itertuples(index=False)])
+    if len(fresh):
+        session.execute(insert(GoldenPropertyAttribute), [
+            {"uprn": int(r.uprn), "attribute": r.attribute, "value": r.value, "source_record_id": int(r.source_record_id),
+             "rule": r.rule, "chosen_at": now} for r in fresh.itertuples(index=False)])
+    return len(gone) + len(changed) + len(fresh)
+
+
+def linkage_figures(session: Session) -> dict[str, dict[str, float]]:
+    """Per source, GeoPlace-style: share of live records linked to a UPRN, via an approved, alternative or historical address, unmatched.
+
+    A record is linked when its address resolved to a UPRN in the auto band (held by the source, matched or
+    chosen by a steward). It counts as historical when the match went through a historical address or the
+    property itself is historical (logical status 8), alternative when it went through an alternative address.
+    """
+    stmt = (select(SourceSystem.name, SourceRecord.matched_uprn, SourceRecord.address_band, SourceRecord.address_reason,
+                   Property.logical_status)
+            .join(SourceSystem, SourceSystem.id == SourceRecord.source_id)
+            .outerjoin(Property, Property.uprn == SourceRecord.matched_uprn)
+            .where(SourceRecord.deleted.is_(False)))
+    f = pd.DataFrame(session.execute(stmt).all(), columns=["source", "uprn", "band", "reason", "status"])
+    if f.empty:
+        return {}
+    reason = f["reason"].fillna("").str.lower()
+    linked = f["uprn"].notna() & (f["band"] == Band.AUTO)
+    historical = linked & (reason.str.contains("historical") | (f["status"] == 8))
+    alternative = linked & ~historical & reason.str.contains("alternative")
+    f = f.assign(uprn_linked_rate=linked, historical_address_rate=historical, alternative_address_rate=alternative,
+                 approved_address_rate=linked & ~historical & ~alternative, unmatched_rate=~linked)
+    grouped = f.groupby("source")
+    out = grouped[list(LINKAGE_METRICS)].mean().round(4)
+    out["records"] = grouped.size()
+    return {src: {k: float(v) for k, v in row.items()} for src, row in out.to_dict(orient="index").items()}
+
+
+def write_linkage_metrics(session: Session, figures: dict[str, dict[str, float]], *, run_id: int | None) -> None:
+    """Store the linkage figures as DQ metrics (one row per source and measure)."""
+    rows = [{"run_id": run_id, "source": src, "metric": m, "field": "uprn", "value": vals[m]}
+            for src, vals in figures.items() for m in LINKAGE_METRICS]
+    if rows:
+        session.execute(insert(DqMetric), rows)
+
+
+def property_rules(config: HubConfig) -> dict[str, str]:
+    """Survivorship rules for property attributes (``property_survivorship`` in hub.yaml; source trust by default)."""
+    return dict(getattr(config, "property_survivorship", None) or {})
+
+
+def link_properties(engine: Engine, config: HubConfig, *, run_id: int | None,
+                    matcher_factory: Callable[[], object] | None = None, now: dt.datetime | None = None) -> PropertySummary:
+    """Cross-reference property records to UPRNs, choose golden attributes, refresh the custodian queue, measure linkage."""
+    now = now or utcnow()
+    summary = PropertySummary()
+    with Session(engine) as session, session.begin():
+        records = load_property_records(session)
+        summary.records = len(records)
+        decisions = active_address_decisions(session)
+        hashes = dict(zip(records["id"].astype(int), records["address_hash"]))
+        steward_uprn = {rid: int(d.uprn) for rid, d in decisions.items()
+                        if d.uprn is not None and decided_hash(d) == hashes.get(rid)}
+        links = plan_links(records, steward_uprn)
+        unit_at_parent = units_at_parent(session, records, links)
+        links = links[~links["source_record_id"].isin(unit_at_parent)]
+        summary.linked = len(links)
+        summary.xref_changed = _sync_xref(session, links, now)
+        frame, names = attribute_frame(records, links)
+        chosen = choose_property_attributes(frame, names, property_rules(config))
+        summary.attributes_changed = _sync_attributes(session, chosen, now)
+        summary.golden_properties = int(links["uprn"].nunique())
+        summary.queue = refresh_queue(session, records, set(links["source_record_id"].astype(int)),
+                                      matcher_factory=matcher_factory, parent_only=unit_at_parent, now=now)
+        summary.linkage = linkage_figures(session)
+        write_linkage_metrics(session, summary.linkage, run_id=run_id)
+    return summary
+
+
+def property_view(session: Session, uprn: int) -> dict[str, Any]:
+    """Everything the hub knows about one UPRN: the gazetteer's view, golden attributes with lineage, linked records.
+
+    Raises:
+        PropertyNotFound: the UPRN is not in the hub's gazetteer.
+    """
+    prop = session.get(Property, uprn)
+    if prop is None:
+        raise PropertyNotFound(f"UPRN {uprn} is not in the gazetteer")
+    lpis = session.scalars(select(Lpi).where(Lpi.uprn == uprn).order_by(Lpi.logical_status, Lpi.lpi_key)).all()
+    attrs = session.execute(
+        select(GoldenPropertyAttribute, SourceRecord.source_key, SourceSystem.name)
+        .outerjoin(SourceRecord, SourceRecord.id == GoldenPropertyAttribute.source_record_id)
+        .outerjoin(SourceSystem, SourceSystem.id == SourceRecord.source_id)
+        .where(GoldenPropertyAttribute.uprn == uprn).order_by(GoldenPropertyAttribute.attribute)).all()
+    linked = session.execute(
+        select(PropertyXref, SourceRecord.source_key, SourceSystem.name)
+        .join(SourceRecord, SourceRecord.id == PropertyXref.source_record_id)
+        .join(SourceSystem, SourceSystem.id == SourceRecord.source_id)
+        .where(PropertyXref.uprn == uprn).order_by(SourceSystem.name, SourceRecord.source_key)).all()
+    children = session.scalars(select(Property.uprn).where(Property.parent_uprn == uprn).order_by(Property.uprn)).all()
+    residents = session.scalar(select(func.count(func.distinct(Residence.person_id)))
+                               .where(Residence.uprn == uprn, Residence.to_date.is_(None)))
+    findings = session.scalars(select(DqFinding).where(DqFinding.uprn == uprn, DqFinding.status == "open")).all()
+    return {
+        "uprn": prop.uprn, "parent_uprn": prop.parent_uprn, "children": list(children),
+        "classification": prop.classification, "blpu_state": prop.blpu_state, "logical_status": prop.logical_status,
+        "coordinates": {"easting": prop.easting, "northing": prop.northing, "latitude": prop.latitude,
+                        "longitude": prop.longitude},
+        "postcode": prop.postcode,
+        "addresses": [{"address": l.address, "status": LPI_STATUS.get(l.logical_status, l.logical_status), "kind": l.kind,
+                       "postcode": l.postcode, "usrn": l.usrn} for l in lpis],
+        "attributes": {a.attribute: {"value": a.value, "source": src, "source_key": key, "source_record_id": a.source_record_id,
+                                     "rule": a.rule, "chosen_at": a.chosen_at.isoformat() if a.chosen_at else None}
+                       for a, key, src in attrs},
+        "records": [{"source": src, "source_key": key, "link": x.link, "score": x.score} for x, key, src in linked],
+        "current_residents": int(residents or 0),
+        "findings": [{"check": f.check_name, "records": f.records, "detail": f.detail, "first_seen": f.first_seen.isoformat()}
+                     for f in findings],
+    }
