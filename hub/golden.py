@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
@@ -234,13 +235,19 @@ def _public(attrs: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in attrs.items() if v is not None}
 
 
+def _name_key(name: str | None) -> str:
+    """A surname as compared for change-of-name events: case, spacing and punctuation do not count."""
+    return re.sub(r"[^A-Z]", "", (name or "").upper())
+
+
 def _attribute_events(person_id: int, version: int, before: dict, after: dict, row: pd.Series,
                       record_info: dict, subs: list[str]) -> list[PendingEvent]:
     """Change of address, name and death, each naming the source that told us and the evidence."""
     out = []
     checks = (
         ("change_of_address", "address", ("uprn", "address", "postcode"), before.get("uprn") is not None and before.get("uprn") != after.get("uprn")),
-        ("change_of_name", "last_name", ("title", "first_name", "last_name"), before.get("last_name") is not None and before.get("last_name") != after.get("last_name")),
+        ("change_of_name", "last_name", ("title", "first_name", "last_name"),
+         before.get("last_name") is not None and _name_key(before.get("last_name")) != _name_key(after.get("last_name"))),
         ("death", "date_of_death", ("date_of_death",), before.get("date_of_death") is None and after.get("date_of_death") is not None),
     )
     for event_type, attr, fields, happened in checks:

@@ -164,3 +164,12 @@ def test_read_as_at_a_date(hub) -> None:
         assert golden_as_at(s, pid, t0 + dt.timedelta(days=1))["last_name"] == "JONES"
         assert golden_as_at(s, pid, t1 + dt.timedelta(days=1))["last_name"] == "BROWN"
         assert golden_as_at(s, pid, t0 - dt.timedelta(days=1)) is None
+
+
+def test_case_only_surname_difference_is_not_a_change_of_name(hub) -> None:
+    engine, config = hub
+    a = add_record(engine, "housing", "A", last_name="Smith")
+    apply(engine, config, [(a, "c")])
+    b = add_record(engine, "ctax", "B", last_name="SMITH")  # a more trusted source joins with the same name
+    summary = apply(engine, config, [(a, "c"), (b, "c")])
+    assert "change_of_name" not in summary.event_counts
