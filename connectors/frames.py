@@ -24,26 +24,37 @@ class ExtractChunk:
     files: tuple[Path, ...] = ()  # drops fully read once this chunk is loaded
 
 
-def _decode(value: object) -> object:
-    # Undecodable bytes become U+FFFD, which validation quarantines as a wrong-encoding row.
-    return value.decode("utf-8", errors="replace") if isinstance(value, (bytes, bytearray, memoryview)) else value
+def _clean(value: object) -> object:
+    """One raw value as a stripped string, or None for NULL, NaN and blank."""
+    if value is None:
+        return None
+    if value.__class__ is str:
+        value = value.strip()  # type: ignore[union-attr]
+        return value or None
+    if value is pd.NA or value is pd.NaT or (isinstance(value, float) and value != value):
+        return None
+    if isinstance(value, (bytes, bytearray, memoryview)):
+        # Undecodable bytes become U+FFFD, which validation quarantines as a wrong-encoding row.
+        value = bytes(value).decode("utf-8", errors="replace")
+    text = str(value).strip()
+    return text or None
+
+
+def _column(values: list[object] | tuple[object, ...]) -> pd.Series:
+    # Strings (the common case) are stripped inline; only other types pay for the function call.
+    return pd.Series([(v.strip() or None) if v.__class__ is str else _clean(v) for v in values],  # type: ignore[union-attr]
+                     dtype=object)
 
 
 def as_strings(frame: pd.DataFrame) -> pd.DataFrame:
     """Every value a stripped string or None: validation parses, not the database driver."""
-    out: dict[str, pd.Series] = {}
-    for col in frame.columns:
-        values = frame[col]
-        if values.dtype == object and pd.api.types.infer_dtype(values, skipna=True) in ("bytes", "mixed"):
-            values = values.map(_decode)
-        present = values.notna()
-        strings = values.astype(str).str.strip()
-        out[str(col)] = strings.where(present & (strings != ""), None).astype(object)
-    return pd.DataFrame(out, index=frame.index)
+    out = pd.DataFrame({str(c): _column(frame[c].tolist()) for c in frame.columns})
+    out.index = frame.index
+    return out
 
 
-def object_frame(records: list[tuple], columns: list[str]) -> pd.DataFrame:
-    """Rows from a driver as object columns: no float coercion, so an integer key with NULLs stays "12", not "12.0"."""
+def records_as_strings(records: list[tuple], columns: list[str]) -> pd.DataFrame:
+    """Driver rows straight to string columns: no float coercion, so an integer key with NULLs stays "12", not "12.0"."""
     if not records:
         return pd.DataFrame({c: pd.Series([], dtype=object) for c in columns})
-    return pd.DataFrame({c: pd.Series(v, dtype=object) for c, v in zip(columns, zip(*records))})
+    return pd.DataFrame({c: _column(v) for c, v in zip(columns, zip(*records))})

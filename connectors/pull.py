@@ -7,18 +7,20 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import Connection, Engine, column, create_engine, select, table, text
+from sqlalchemy import Connection, Engine, bindparam, column, create_engine, select, table, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError
+from sqlalchemy.types import NullType
 
 from connectors import ConnectorError
 from connectors.drops import ARCHIVE_DIR, archive_drops, file_chunks, has_new_drops, pending_drops
-from connectors.frames import DROP_FILE, ROW_NUMBER, ExtractChunk, as_strings, object_frame
+from connectors.frames import DROP_FILE, ROW_NUMBER, ExtractChunk, records_as_strings
 from schemas.config import SourceConfig
 
 __all__ = [
-    "ARCHIVE_DIR", "DROP_FILE", "ROW_NUMBER", "ExtractChunk", "RetryPolicy", "archive_drops", "extract",
-    "has_new_drops", "pending_drops", "redact", "sql_engine",
+    "ARCHIVE_DIR", "DEFAULT_RETRY", "DROP_FILE", "ROW_NUMBER", "ExtractChunk", "RetryPolicy", "archive_drops",
+    "connect_with_retry", "describe_error", "extract", "has_new_drops", "pending_drops", "redact", "safe_watermark",
+    "sql_engine",
 ]
 
 log = logging.getLogger(__name__)
@@ -58,13 +60,17 @@ def sql_engine(url: str, timeout_s: int = 30) -> Engine:
         connect_args = {"connect_timeout": timeout_s, "keepalives": 1, "keepalives_idle": 30,
                         "keepalives_interval": 10, "keepalives_count": 3}
     elif url.startswith(("mysql", "mariadb")):
-        connect_args = {"connect_timeout": timeout_s, "read_timeout": max(timeout_s, 300)}
+        # With a streaming (unbuffered) cursor the server waits while the hub loads a chunk; its default
+        # net_write_timeout of 60 s would cut a slow consumer off mid-extract.
+        connect_args = {"connect_timeout": timeout_s, "read_timeout": max(timeout_s, 300),
+                        "init_command": "SET SESSION net_write_timeout = 3600"}
     elif url.startswith("sqlite"):
         connect_args = {"timeout": timeout_s}
     return create_engine(url, connect_args=connect_args, pool_pre_ping=True)
 
 
-def _describe(err: BaseException, url: str) -> str:
+def describe_error(err: BaseException, url: str) -> str:
+    """One line about a driver error (its class and first line), credentials blanked."""
     first = str(getattr(err, "orig", None) or err).strip().splitlines()
     return redact(f"{err.__class__.__name__}: {first[0][:300] if first else ''}", url)
 
@@ -79,10 +85,10 @@ def connect_with_retry(engine: Engine, name: str, policy: RetryPolicy = DEFAULT_
         except (DBAPIError, OSError) as err:
             if attempt == policy.attempts:
                 raise ConnectorError(f"source {name}: cannot connect to {engine.url!r} after {attempt} "
-                                     f"attempt(s): {_describe(err, url)}") from err
+                                     f"attempt(s): {describe_error(err, url)}") from err
             wait = policy.delay(attempt)
             log.warning("source %s: connect attempt %d failed (%s); retrying in %.1f s",
-                        name, attempt, _describe(err, url), wait)
+                        name, attempt, describe_error(err, url), wait)
             sleep(wait)
     raise AssertionError("unreachable")  # pragma: no cover
 
@@ -97,7 +103,9 @@ def _statement(cfg: SourceConfig, watermark: str | None):  # noqa: ANN202 - a SQ
     if cfg.updated_at:
         wm_col = column(cfg.updated_at)
         if watermark is not None:
-            stmt = stmt.where(wm_col > watermark)  # bound parameter, never interpolated
+            # A bound parameter (never interpolated) of no declared type, so the server casts the text to the
+            # column's own type (timestamp, date, integer) instead of comparing as varchar.
+            stmt = stmt.where(wm_col > bindparam("watermark", watermark, type_=NullType()))
         stmt = stmt.order_by(wm_col)
     return stmt
 
@@ -136,7 +144,7 @@ def _sql_chunks(cfg: SourceConfig, watermark: str | None, chunksize: int, policy
             batch = result.fetchmany(chunksize)
             while batch:
                 following = result.fetchmany(chunksize)
-                frame = as_strings(object_frame(batch, keys))
+                frame = records_as_strings(batch, keys)
                 frame[ROW_NUMBER] = range(row_base + 1, row_base + len(frame) + 1)
                 row_base += len(frame)
                 wm = None
@@ -148,7 +156,7 @@ def _sql_chunks(cfg: SourceConfig, watermark: str | None, chunksize: int, policy
         raise
     except Exception as err:  # noqa: BLE001 - any driver error becomes one clear, source-named error
         raise ConnectorError(f"source {cfg.name}: extract failed after {row_base} rows: "
-                             f"{_describe(err, cfg.url)}") from err
+                             f"{describe_error(err, cfg.url)}") from err
     finally:
         engine.dispose()
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import json
 from dataclasses import dataclass
 
 import pandas as pd
@@ -21,6 +20,7 @@ CONTENT_HASH = "content_hash"
 RAW = "raw"
 SOURCE_UPDATED_AT = "source_updated_at"
 ATTRIBUTES = "attributes"
+NULL_MARK = "\x00"  # stands for NULL in content hashes: a real value never holds NUL (it is quarantined)
 
 QUARANTINE_COLUMNS = ("source_key", "row_number", "field", "reason", "raw")
 LOADED_COLUMNS = (SOURCE_KEY, *PersonRecord.CANONICAL_FIELDS, ATTRIBUTES, SOURCE_UPDATED_AT, RAW, CONTENT_HASH, ROW_NUMBER)
@@ -35,20 +35,55 @@ class ValidatedChunk:
 
 
 def _join_address_parts(frame: pd.DataFrame) -> pd.Series:
-    parts = [c for c in PersonRecord.ADDRESS_PART_FIELDS if c in frame]
+    """Address parts joined with ", ", skipping empty parts; None when every part is empty."""
+    parts = [frame[c].tolist() for c in PersonRecord.ADDRESS_PART_FIELDS if c in frame]
     if not parts:
         return pd.Series(None, index=frame.index, dtype=object)
-    joined = frame[parts].apply(lambda row: ", ".join(v for v in row if isinstance(v, str) and v), axis=1)
-    return joined.where(joined != "", None)
+    # Missing parts arrive as None or NaN depending on the column's history: keep only real text.
+    joined = [", ".join(v for v in vals if isinstance(v, str) and v) or None for vals in zip(*parts)]
+    return pd.Series(joined, index=frame.index, dtype=object)
+
+
+def _payload_columns(rows: pd.DataFrame) -> list[str]:
+    return [c for c in rows.columns if c not in (ROW_NUMBER, RAGGED)]
 
 
 def _raw_payload(rows: pd.DataFrame) -> pd.Series:
-    cols = [c for c in rows.columns if c not in (ROW_NUMBER, RAGGED)]
-    return pd.Series(rows[cols].to_dict(orient="records"), index=rows.index, dtype=object)
+    cols = _payload_columns(rows)
+    values = zip(*(rows[c].tolist() for c in cols)) if cols else ((),) * len(rows)
+    return pd.Series([dict(zip(cols, v)) for v in values], index=rows.index, dtype=object)
 
 
-def _hash(payloads: pd.Series) -> pd.Series:
-    return payloads.map(lambda p: hashlib.sha256(json.dumps(p, sort_keys=True, default=str).encode()).hexdigest())
+def _hash(rows: pd.DataFrame) -> pd.Series:
+    """SHA-256 of a row's content: column names and values, NULL distinct from any text.
+
+    The drop file a row came from is left out, so the same row in tomorrow's file is "unchanged".
+    """
+    cols = sorted(c for c in _payload_columns(rows) if c != DROP_FILE)
+    head = "\x1e".join(cols) + "\x1d"
+    lists = [[NULL_MARK if v is None else str(v) for v in rows[c].tolist()] for c in cols]
+    sha = hashlib.sha256
+    digests = [sha((head + "\x1f".join(vals)).encode("utf-8", "surrogatepass")).hexdigest()
+               for vals in zip(*lists)] if cols else [sha(head.encode()).hexdigest()] * len(rows)
+    return pd.Series(digests, index=rows.index, dtype=object)
+
+
+def _text_flags(values: pd.Series, limit: int) -> tuple[pd.Series, pd.Series]:
+    """Masks of values holding NUL/undecodable characters and of values longer than ``limit`` (one pass)."""
+    items = [v for v in values.tolist() if isinstance(v, str)]
+    none = pd.Series(False, index=values.index, dtype=bool)
+    if not items:
+        return none, none
+    # Fast path: one C-level scan of the whole column; the per-value pass runs only when something is wrong.
+    joined = "".join(items)
+    bad_chars, too_long = none, none
+    if "\x00" in joined or "\ufffd" in joined:
+        bad_chars = pd.Series([isinstance(v, str) and ("\x00" in v or "\ufffd" in v) for v in values.tolist()],
+                              index=values.index, dtype=bool)
+    if max(map(len, items)) > limit:
+        too_long = pd.Series([isinstance(v, str) and len(v) > limit for v in values.tolist()],
+                             index=values.index, dtype=bool)
+    return bad_chars, too_long
 
 
 class _Quarantine:
@@ -88,7 +123,8 @@ def validate_chunk(rows: pd.DataFrame, cfg: SourceConfig, *, seen_keys: set[str]
     q.flag(key.isna(), cfg.key, "missing key")
     q.flag(key.fillna("").str.len() > MAX_KEY, cfg.key, f"key longer than {MAX_KEY} characters")
     dup_in_chunk = key.notna() & key.duplicated(keep="first")
-    dup_earlier = key.notna() & key.isin(seen_keys)
+    # Set membership per key: pandas' isin would copy the whole (growing) set every chunk, quadratic over an extract.
+    dup_earlier = pd.Series([k is not None and k in seen_keys for k in key.tolist()], index=index, dtype=bool)
     q.flag(dup_in_chunk | dup_earlier, cfg.key, "duplicate key in this extract")
     out[SOURCE_KEY] = key
 
@@ -100,12 +136,11 @@ def validate_chunk(rows: pd.DataFrame, cfg: SourceConfig, *, seen_keys: set[str]
         col = cfg.fields.get(field)
         out[field] = rows[col] if col in rows else pd.Series(None, index=index, dtype=object)
 
-    for field in PersonRecord.CANONICAL_FIELDS:
-        values = out[field].astype("string")
-        q.flag(values.str.contains("\x00|\ufffd", regex=True).fillna(False).astype(bool), field,
-               "invalid characters (NUL or undecodable bytes: wrong encoding?)")
+    for field in (f for f in PersonRecord.CANONICAL_FIELDS if f in cfg.fields):
         limit = 1000 if field == "address" else MAX_TEXT
-        q.flag((values.str.len() > limit).fillna(False).astype(bool), field, f"longer than {limit} characters")
+        bad_chars, too_long = _text_flags(out[field], limit)
+        q.flag(bad_chars, field, "invalid characters (NUL or undecodable bytes: wrong encoding?)")
+        q.flag(too_long, field, f"longer than {limit} characters")
 
     for field in ("date_of_birth", "date_of_death"):
         iso, bad = parse_dates(out[field], date_format=cfg.date_format)
@@ -132,7 +167,7 @@ def validate_chunk(rows: pd.DataFrame, cfg: SourceConfig, *, seen_keys: set[str]
                        if cfg.attributes else pd.Series(None, index=index, dtype=object))
     out[SOURCE_UPDATED_AT] = rows[cfg.updated_at] if cfg.updated_at and cfg.updated_at in rows else None
     out[RAW] = raw
-    out[CONTENT_HASH] = _hash(raw)
+    out[CONTENT_HASH] = _hash(rows)
     out[ROW_NUMBER] = rows[ROW_NUMBER] if ROW_NUMBER in rows else range(1, len(rows) + 1)
 
     bad = q.mask

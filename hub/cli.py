@@ -11,6 +11,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from hub.cli_dq import dq_app
 from schemas.config import DEFAULT_CONFIG_FILE, ConfigError, load_config
 
 app = typer.Typer(help="Council Master Data Hub: people and property master data for UK councils.",
@@ -21,6 +22,7 @@ match_app = typer.Typer(help="Match files of addresses or people (analysts and b
 app.add_typer(export_app, name="export")
 app.add_typer(gazetteer_app, name="gazetteer")
 app.add_typer(match_app, name="match")
+app.add_typer(dq_app, name="dq")
 
 console = Console(stderr=False, width=None if sys.stdout.isatty() else 120)
 err_console = Console(stderr=True)
@@ -79,6 +81,9 @@ def run_pipeline(config_path: Path, *, full: bool = False) -> int:
         reason = _root_cause(failed[0].step_failure_data.error) if failed else "run failed"
         step = failed[0].step_key if failed else "?"
         finish_run(engine, hub_run_id, status="failed", error=f"{step}: {reason}")
+        from quality import write_run_report
+
+        write_run_report(engine, cfg)  # again, now that the run log says how it ended
         raise UserError(f"run failed at step {step}: {reason}")
     return hub_run_id
 

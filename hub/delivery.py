@@ -122,6 +122,8 @@ def _deliver_subscriber(engine: Engine, subscriber: str, targets: list[Target], 
             summary.subscribers.setdefault(subscriber, "ok")
             return
         delivered, error = _send_batch(targets, [e for _d, _a, e in batch])
+        if error is not None and all(e.idempotency_key in delivered for _d, _a, e in batch):
+            error = None  # every event was taken before the target failed (e.g. while closing): success
         with Session(engine) as session, session.begin():
             done = [did for did, _a, e in batch if e.idempotency_key in delivered]
             for start in range(0, len(done), ID_CHUNK):
@@ -220,6 +222,23 @@ def _resolve(session: Session, persons: dict[int, GoldenPerson]) -> dict[int, Go
     return final
 
 
+def _with_merged_away(session: Session, person_ids: Sequence[int]) -> list[int]:
+    """``person_ids`` plus every person merged into one of them, whose keys now belong to the survivor."""
+    found = set(person_ids)
+    frontier = set(person_ids)
+    for _ in range(MAX_REDIRECTS):
+        if not frontier:
+            break
+        fresh: set[int] = set()
+        todo = sorted(frontier)
+        for start in range(0, len(todo), ID_CHUNK):
+            fresh.update(session.scalars(select(GoldenPerson.person_id)
+                                         .where(GoldenPerson.redirect_to.in_(todo[start : start + ID_CHUNK]))))
+        frontier = fresh - found
+        found |= frontier
+    return sorted(found)
+
+
 def writeback_rows(engine: Engine, source: str, *, person_ids: Sequence[int] | None = None
                    ) -> tuple[list[WritebackRow], list[str]]:
     """Write-back rows for ``source``'s keys (all, or those of ``person_ids``) and the keys to remove.
@@ -235,6 +254,8 @@ def writeback_rows(engine: Engine, source: str, *, person_ids: Sequence[int] | N
     rows: list[WritebackRow] = []
     gone: list[str] = []
     with Session(engine) as session:
+        if person_ids is not None:
+            person_ids = _with_merged_away(session, person_ids)
         chunks = ([None] if person_ids is None else
                   [list(person_ids)[i : i + ID_CHUNK] for i in range(0, len(person_ids), ID_CHUNK)])
         for part in chunks:

@@ -5,35 +5,41 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+import dagster
 from dagster import Definitions
 
 from pipelines.ingest.assets import build_extract_assets, extract_asset_name
-from pipelines.jobs import build_schedules, nightly_job
+from pipelines.jobs import build_schedules, delivery_retry_job, nightly_job
 from pipelines.linkage.assets import build_linkage_assets
+from pipelines.linkage.property_assets import build_property_assets
 from pipelines.publish.assets import deliveries
 from pipelines.quality.assets import run_summary
+from pipelines.quality.checks import build_quality_checks
+from pipelines.quality.report import dq_report
 from pipelines.reference.assets import gazetteer
 from pipelines.resources import HubResource
+from pipelines.sensors import build_sensors
 from schemas.config import DEFAULT_CONFIG_FILE, HubConfig, load_config
 
 CONFIG_ENV = "MDH_CONFIG"
 
 
 def build_definitions(config: HubConfig, config_path: str | Path, *, full_rebuild: bool = False) -> Definitions:
-    """Every asset, check, job and schedule for one hub configuration."""
+    """Every asset, check, job, schedule and sensor for one hub configuration."""
     extracts = build_extract_assets(config)
     linkage = build_linkage_assets([extract_asset_name(s) for s in config.sources])
     return Definitions(
-        assets=[gazetteer, *extracts, *linkage, deliveries, run_summary],
-        jobs=[nightly_job],
+        assets=[gazetteer, *extracts, *linkage, *build_property_assets(), deliveries, run_summary, dq_report],
+        asset_checks=build_quality_checks(config),
+        jobs=[nightly_job, delivery_retry_job],
         schedules=build_schedules(config),
+        sensors=build_sensors(config),
         resources={"hub": HubResource(config_path=str(config_path), full_rebuild=full_rebuild)},
     )
 
 
-def _definitions_from_environment() -> Definitions:
+@dagster.definitions
+def defs() -> Definitions:
+    """Loaded lazily by `dagster dev` / `dagster definitions validate`, so importing this module needs no hub.yaml."""
     path = Path(os.environ.get(CONFIG_ENV, DEFAULT_CONFIG_FILE))
     return build_definitions(load_config(path), path.resolve())
-
-
-defs = _definitions_from_environment()

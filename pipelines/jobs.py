@@ -1,13 +1,20 @@
-"""Jobs and schedules: the nightly sync of every stage."""
+"""Jobs and schedules: the nightly sync of every stage, and the retry of outbound deliveries."""
 
 from __future__ import annotations
 
 from dagster import AssetSelection, DefaultScheduleStatus, ScheduleDefinition, define_asset_job
 
+from pipelines.quality.report import report_on_failure
 from schemas.config import HubConfig
 
-nightly_job = define_asset_job("nightly_sync", selection=AssetSelection.all(),
+NIGHTLY_JOB = "nightly_sync"
+DELIVERY_RETRY_JOB = "delivery_retry"
+
+nightly_job = define_asset_job(NIGHTLY_JOB, selection=AssetSelection.all(), hooks={report_on_failure},
                                description="Extract every source, resolve addresses, link people, publish, check quality.")
+
+delivery_retry_job = define_asset_job(DELIVERY_RETRY_JOB, selection=AssetSelection.assets("deliveries"),
+                                      description="Deliver change events still pending or due for retry (backoff).")
 
 
 def build_schedules(config: HubConfig | None) -> list[ScheduleDefinition]:

@@ -10,6 +10,8 @@ from collections.abc import Iterator
 import pytest
 from sqlalchemy import create_engine, text
 
+pytest_plugins = ["tests.conftest_servers"]
+
 PG_HOST = os.environ.get("MDH_TEST_PG_HOST", "127.0.0.1")
 PG_PORT = int(os.environ.get("MDH_TEST_PG_PORT", "5432"))
 MYSQL_HOST = os.environ.get("MDH_TEST_MYSQL_HOST", "127.0.0.1")

@@ -9,8 +9,11 @@ from sqlalchemy import Connection, Engine, Table
 from sqlalchemy.dialects import mysql, postgresql, sqlite
 
 from connectors.publish.base import DeliveryError
-from connectors.pull import redact, sql_engine
+from connectors.pull import describe_error as describe
+from connectors.pull import sql_engine
 from schemas.config import PublishTarget, SourceConfig
+
+__all__ = ["describe", "insert_once", "split_name", "target_engine", "target_url", "upsert"]
 
 
 def target_url(target: PublishTarget, source: SourceConfig) -> str:
@@ -67,9 +70,3 @@ def insert_once(conn: Connection, table: Table, rows: Sequence[dict[str, Any]], 
     else:
         stmt = stmt.on_conflict_do_nothing(index_elements=[key])
     conn.execute(stmt, list(rows))
-
-
-def describe(err: BaseException, url: str) -> str:
-    """One line about a driver error, credentials blanked."""
-    first = str(getattr(err, "orig", None) or err).strip().splitlines()
-    return redact(f"{err.__class__.__name__}: {first[0][:300] if first else ''}", url)

@@ -1,6 +1,6 @@
 """One extract asset per source: a failed source is visible on its own and can be retried alone."""
 
-from __future__ import annotations
+# No `from __future__ import annotations`: Dagster 1.13 rejects a string-annotated `context` parameter.
 
 from dagster import (
     AssetCheckResult,
@@ -26,10 +26,11 @@ def build_extract_asset(source: SourceConfig) -> AssetsDefinition:
 
     @asset(name=extract_asset_name(source), group_name="ingest", deps=["gazetteer"],
            description=f"Extract of source '{source.name}' ({source.kind}) loaded into the hub store.",
-           check_specs=[AssetCheckSpec("extract_succeeded", asset=extract_asset_name(source),
-                                       description="The source was reachable and extracted = loaded + quarantined.")])
+           check_specs=[AssetCheckSpec("extract_succeeded", asset=extract_asset_name(source), blocking=True,
+                                       description="The source was reachable and extracted = loaded + quarantined "
+                                                   "(blocking: a failed extract never reaches golden records).")])
     def _extract(context: AssetExecutionContext, hub: HubResource) -> MaterializeResult:
-        run_id = hub.run_id(context.run_id)
+        run_id = hub.run_id(context.run.run_id)
         cfg = hub.config.source(source.name)
         done = {"rows": 0}
 

@@ -1,15 +1,24 @@
 """Address resolution and person linkage assets."""
 
-from __future__ import annotations
+# No `from __future__ import annotations`: Dagster 1.13 rejects a string-annotated `context` parameter.
 
 from collections.abc import Sequence
 
 from dagster import AssetExecutionContext, AssetsDefinition, MaterializeResult, asset
+from sqlalchemy import Engine, func, select
+from sqlalchemy.orm import Session
 
 from hub.addressing import resolve_addresses
 from hub.linking import link_people_stage
 from hub.matchers import stored_gazetteer_matcher
 from pipelines.resources import HubResource
+from schemas import ReviewTask
+
+
+def open_review_tasks(engine: Engine) -> int:
+    """The stewards' queue: review tasks still open after this run."""
+    with Session(engine) as s:
+        return s.scalar(select(func.count()).select_from(ReviewTask).where(ReviewTask.status == "open")) or 0
 
 
 def build_linkage_assets(extract_asset_names: Sequence[str]) -> list[AssetsDefinition]:
@@ -18,7 +27,7 @@ def build_linkage_assets(extract_asset_names: Sequence[str]) -> list[AssetsDefin
     @asset(group_name="linkage", deps=list(extract_asset_names),
            description="Every new or changed source address matched to a UPRN, with score, band and reason.")
     def resolved_addresses(context: AssetExecutionContext, hub: HubResource) -> MaterializeResult:
-        hub.run_id(context.run_id)
+        hub.run_id(context.run.run_id)
         done = {"n": 0}
 
         def progress(n: int) -> None:
@@ -36,7 +45,7 @@ def build_linkage_assets(extract_asset_names: Sequence[str]) -> list[AssetsDefin
     @asset(group_name="linkage", deps=[resolved_addresses],
            description="Person records linked and merged into golden persons with persistent IDs and lineage.")
     def golden_persons(context: AssetExecutionContext, hub: HubResource) -> MaterializeResult:
-        run_id = hub.run_id(context.run_id)
+        run_id = hub.run_id(context.run.run_id)
         summary = link_people_stage(hub.engine, hub.config, run_id=run_id, full=hub.full_rebuild)
         g = summary.golden
         return MaterializeResult(metadata={
@@ -44,6 +53,7 @@ def build_linkage_assets(extract_asset_names: Sequence[str]) -> list[AssetsDefin
             "pairs_scored": summary.pairs_scored, "auto_pairs": summary.auto_pairs, "review_pairs": summary.review_pairs,
             "review_tasks_opened": summary.review_tasks_opened, "golden_created": g.created, "golden_updated": g.updated,
             "golden_merged": g.merged, "golden_split": g.split, "events_written": g.events,
+            "review_queue": open_review_tasks(hub.engine),
             "blocking_pairs": ", ".join(f"{k}={v}" for k, v in summary.blocking.items()),
         })
 

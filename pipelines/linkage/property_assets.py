@@ -29,7 +29,7 @@ def build_property_assets() -> list[AssetsDefinition]:
            description="Property records cross-referenced to UPRNs, golden property attributes with lineage, the address "
                        "custodian's queue, linkage figures per source, and events for UPRNs the gazetteer retired.")
     def golden_properties(context: AssetExecutionContext, hub: HubResource) -> MaterializeResult:
-        run_id = hub.run_id(context.run_id)
+        run_id = hub.run_id(context.run.run_id)
         summary = link_properties(hub.engine, hub.config, run_id=run_id,
                                   matcher_factory=stored_gazetteer_matcher(hub.engine, hub.config))
         with Session(hub.engine) as session, session.begin():
@@ -49,7 +49,7 @@ def build_property_assets() -> list[AssetsDefinition]:
     @asset(group_name="quality", deps=[golden_properties, "golden_persons"],
            description="Cross-checks of departmental records against the gazetteer and each other, as DQ findings.")
     def property_findings(context: AssetExecutionContext, hub: HubResource) -> MaterializeResult:
-        run_id = hub.run_id(context.run_id)
+        run_id = hub.run_id(context.run.run_id)
         with Session(hub.engine) as session, session.begin():
             counts = run_property_checks(session, source_roles(hub.config), run_id=run_id)
         return MaterializeResult(metadata={f"open_{check}": n for check, n in counts.items()})

@@ -11,7 +11,7 @@ from pipelines.resources import HubResource
 @asset(group_name="publish", deps=["golden_persons", "golden_properties"],
        description="Change events and golden IDs delivered to subscribed systems (at least once, idempotent).")
 def deliveries(context: AssetExecutionContext, hub: HubResource) -> MaterializeResult:
-    hub.run_id(context.run_id)
+    hub.run_id(context.run.run_id)
     writeback = publish_xref(hub.engine, hub.config)
     summary = deliver_pending(hub.engine, hub.config)
     for name, problem in writeback.failed.items():

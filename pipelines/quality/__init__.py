@@ -1,1 +1,1 @@
-"""Quality stage: data-quality gates and the run's closing summary."""
+"""Quality stage: Great Expectations gates as asset checks, the run's closing summary and the analysts' report."""
