@@ -13,7 +13,7 @@ from sqlalchemy import Engine, insert, select, update
 from sqlalchemy.orm import Session
 
 from connectors import ConnectorError
-from connectors.pull import archive_drops, extract
+from connectors.pull import archive_drops, extract, source_keys
 from connectors.validate import CONTENT_HASH, RAW, SOURCE_KEY, ValidatedChunk, validate_chunk
 from schemas import ExtractBatch, QuarantinedRow, SourceRecord, SourceSystem
 from schemas.base import utcnow
@@ -167,6 +167,12 @@ def ingest_source(engine: Engine, cfg: SourceConfig, *, run_id: int | None = Non
                 progress(len(raw_chunk.rows))
         if summary.mode == "full" and not drop_folder:
             summary.deleted = _mark_deleted(engine, system_id, existing, present)
+        elif summary.mode == "watermark":
+            # Hard deletes never show up above the watermark: compare the source's keys with the hub's.
+            still_there: set[str] = set()
+            for keys in source_keys(cfg):
+                still_there.update(keys)
+            summary.deleted = _mark_deleted(engine, system_id, existing, still_there | present)
         summary.status = "ok"
     except ConnectorError as err:
         summary.status, summary.error = "failed", str(err)

@@ -139,3 +139,30 @@ def test_down_source_fails_alone_and_run_reports_it(tmp_path: Path, hub) -> None
         reasons = sorted(s.scalars(select(QuarantinedRow.reason)))
         assert s.scalar(select(func.count()).select_from(SourceRecord)) == 1
     assert reasons == ["duplicate key in this extract", "missing key", "unparseable or impossible date (unrecognised format)"]
+
+
+def test_watermark_source_sees_hard_deletes_by_key_scan(tmp_path) -> None:
+    """A row deleted at a watermark source is marked deleted in the hub on the next incremental run."""
+    import sqlite3
+
+    from sqlalchemy import select as _select
+    from sqlalchemy.orm import Session as _Session
+
+    from hub.ingest import ingest_source as _ingest
+    from hub.store import open_hub as _open
+    from schemas import SourceRecord as _SR
+    from schemas.config import SourceConfig as _SC
+
+    db = tmp_path / "src.sqlite"
+    with sqlite3.connect(db) as con:
+        con.execute("create table t (ref text, name text, upd text)")
+        con.executemany("insert into t values (?, ?, ?)", [("1", "A", "2026-01-01"), ("2", "B", "2026-01-01")])
+    cfg = _SC(name="src", url=f"sqlite:///{db}", table="t", key="ref", updated_at="upd", fields={"full_name": "name"})
+    engine = _open(f"sqlite:///{tmp_path / 'hub.db'}")
+    assert _ingest(engine, cfg).loaded == 2
+    with sqlite3.connect(db) as con:
+        con.execute("delete from t where ref = '2'")
+    second = _ingest(engine, cfg)
+    assert second.mode == "watermark" and second.extracted == 0 and second.deleted == 1
+    with _Session(engine) as s:
+        assert dict(s.execute(_select(_SR.source_key, _SR.deleted)).all()) == {"1": False, "2": True}
