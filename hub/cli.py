@@ -11,6 +11,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from hub import cli_serve
 from hub.cli_dq import dq_app
 from schemas.config import DEFAULT_CONFIG_FILE, ConfigError, load_config
 
@@ -23,6 +24,9 @@ app.add_typer(export_app, name="export")
 app.add_typer(gazetteer_app, name="gazetteer")
 app.add_typer(match_app, name="match")
 app.add_typer(dq_app, name="dq")
+app.command("serve")(cli_serve.serve)
+app.command("queue")(cli_serve.queue)
+app.add_typer(cli_serve.token_app, name="token")
 
 console = Console(stderr=False, width=None if sys.stdout.isatty() else 120)
 err_console = Console(stderr=True)

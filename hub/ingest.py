@@ -16,6 +16,7 @@ from connectors import ConnectorError
 from connectors.pull import archive_drops, extract, source_keys
 from connectors.validate import CONTENT_HASH, RAW, SOURCE_KEY, ValidatedChunk, validate_chunk
 from schemas import ExtractBatch, QuarantinedRow, SourceRecord, SourceSystem
+from schemas.sources import ERASED_MARKER
 from schemas.base import utcnow
 from schemas.columns import PersonRecord
 from schemas.config import SourceConfig
@@ -70,7 +71,7 @@ def _record_values(row: dict, now: dt.datetime) -> dict:
 
 
 def _load_chunk(session: Session, system: SourceSystem, chunk: ValidatedChunk, existing: dict[str, tuple[int, str, bool]],
-                summary: ExtractSummary, run_id: int | None) -> None:
+                summary: ExtractSummary, run_id: int | None, erased: set[str]) -> None:
     now = utcnow()
     inserts, updates, unchanged_ids = [], [], []
     recs = chunk.records
@@ -80,6 +81,9 @@ def _load_chunk(session: Session, system: SourceSystem, chunk: ValidatedChunk, e
         key = row[SOURCE_KEY]
         values = _record_values(row, now)
         known = existing.get(key)
+        if key in erased:
+            unchanged_ids.append(known[0])  # erased under GDPR: the hub keeps it out, whatever the source says
+            continue
         if known is None:
             inserts.append({"source_id": system.id, "source_key": key, "kind": system.kind, "first_seen": now, **values})
         elif known[1] != row[CONTENT_HASH] or known[2]:
@@ -93,7 +97,9 @@ def _load_chunk(session: Session, system: SourceSystem, chunk: ValidatedChunk, e
         session.execute(update(SourceRecord), updates)
     for start in range(0, len(unchanged_ids), ID_CHUNK):
         ids = unchanged_ids[start : start + ID_CHUNK]
-        session.execute(update(SourceRecord).where(SourceRecord.id.in_(ids)).values(last_seen=now, quarantine_reason=None))
+        session.execute(update(SourceRecord).where(SourceRecord.id.in_(ids),
+                                                   SourceRecord.quarantine_reason.is_distinct_from(ERASED_MARKER))
+                        .values(last_seen=now, quarantine_reason=None))
     if inserts:
         keys = [r["source_key"] for r in inserts]
         for start in range(0, len(keys), ID_CHUNK):
@@ -147,6 +153,9 @@ def ingest_source(engine: Engine, cfg: SourceConfig, *, run_id: int | None = Non
         existing = {k: (i, h, d) for i, k, h, d in session.execute(
             select(SourceRecord.id, SourceRecord.source_key, SourceRecord.content_hash, SourceRecord.deleted)
             .where(SourceRecord.source_id == system_id))}
+    with Session(engine) as session:
+        erased = set(session.scalars(select(SourceRecord.source_key).where(
+            SourceRecord.source_id == system_id, SourceRecord.quarantine_reason == ERASED_MARKER)))
     seen: set[str] = set()  # keys loaded in this extract (duplicate detection)
     present: set[str] = set()  # keys present in this extract, loaded or quarantined (delete detection)
     try:
@@ -156,7 +165,7 @@ def ingest_source(engine: Engine, cfg: SourceConfig, *, run_id: int | None = Non
             present.update(k for k in validated.quarantined["source_key"] if isinstance(k, str))
             with Session(engine) as session, session.begin():
                 system = session.get(SourceSystem, system_id)
-                _load_chunk(session, system, validated, existing, summary, run_id)
+                _load_chunk(session, system, validated, existing, summary, run_id, erased)
                 if raw_chunk.watermark is not None:
                     # Chunks arrive in watermark order, so the newest chunk's mark is the highest; comparing the
                     # strings here would stall an integer watermark ("9" > "10").

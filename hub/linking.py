@@ -200,7 +200,7 @@ def _store_pairs(session: Session, pairs: pd.DataFrame, clusters: pd.DataFrame, 
     kept["l"], kept["r"] = kept[PairFrame.unique_id_l].astype(int), kept[PairFrame.unique_id_r].astype(int)
     swap = kept["l"] > kept["r"]
     kept.loc[swap, ["l", "r"]] = kept.loc[swap, ["r", "l"]].values
-    expl_cols = [c for c in kept.columns if c.startswith(("w_", "gamma_", "level_", "tf_"))]
+    expl_cols = [c for c in kept.columns if c.startswith(("w_", "weight_", "gamma_", "level_", "tf_"))]
     rows = [{"record_id_l": r["l"], "record_id_r": r["r"], "match_weight": float(r[PairFrame.match_weight]),
              "match_probability": float(r[PairFrame.match_probability]), "band": r[PairFrame.band],
              "rule": r.get(PairFrame.rule) if isinstance(r.get(PairFrame.rule), str) else None,

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from schemas import ChangeEvent, EventDelivery
 
 EVENT_TYPES = ("new_person", "change_of_address", "change_of_name", "death", "merge", "split", "erasure",
-               "uprn_retired", "address_resolved")
+               "uprn_retired", "address_resolved", "restriction")
 
 
 @dataclass

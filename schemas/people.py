@@ -15,7 +15,13 @@ class GoldenPerson(Base):
     """The hub's best version of one person. IDs are never reused; a merged-away ID redirects."""
 
     __tablename__ = "golden_person"
-    __table_args__ = {"sqlite_autoincrement": True}
+    __table_args__ = (
+        # The API's search by name, date of birth and postcode.
+        Index("ix_golden_person_name", "last_name", "first_name"),
+        Index("ix_golden_person_date_of_birth", "date_of_birth"),
+        Index("ix_golden_person_postcode", "postcode"),
+        {"sqlite_autoincrement": True},
+    )
 
     person_id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
     status: Mapped[str] = mapped_column(String(16), default="active")  # active | merged | retired | erased

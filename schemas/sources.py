@@ -11,6 +11,10 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from schemas.base import Base, created_at, int_pk, utcnow
 
 
+# quarantine_reason of a source record erased under GDPR: later extracts of the same key are not loaded again.
+ERASED_MARKER = "erased: GDPR erasure"
+
+
 class SourceSystem(Base):
     """A departmental system the hub reads from (and may publish back to)."""
 

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-23 11:33:17.551258
+Create Date: 2026-11-23 11:58:58.448940
 """
 from __future__ import annotations
 
@@ -74,6 +74,11 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('person_id', name=op.f('pk_golden_person')),
     sqlite_autoincrement=True
     )
+    with op.batch_alter_table('golden_person', schema=None) as batch_op:
+        batch_op.create_index('ix_golden_person_date_of_birth', ['date_of_birth'], unique=False)
+        batch_op.create_index('ix_golden_person_name', ['last_name', 'first_name'], unique=False)
+        batch_op.create_index('ix_golden_person_postcode', ['postcode'], unique=False)
+
     op.create_table('hub_state',
     sa.Column('key', sa.String(length=64), nullable=False),
     sa.Column('value', sa.JSON(), nullable=False),
@@ -521,6 +526,11 @@ def downgrade() -> None:
 
     op.drop_table('property')
     op.drop_table('hub_state')
+    with op.batch_alter_table('golden_person', schema=None) as batch_op:
+        batch_op.drop_index('ix_golden_person_postcode')
+        batch_op.drop_index('ix_golden_person_name')
+        batch_op.drop_index('ix_golden_person_date_of_birth')
+
     op.drop_table('golden_person')
     op.drop_table('gazetteer_seen')
     op.drop_table('audit_log')
