@@ -61,12 +61,11 @@ def load_scope_records(session: Session, record_ids: list[int]) -> pd.DataFrame:
             SourceRecord.source_key, SourceRecord.last_changed, SourceRecord.deleted, SourceRecord.uprn.label("source_uprn"),
             SourceRecord.matched_uprn, SourceRecord.address_band, SourceRecord.address_score,
             *[getattr(SourceRecord, f) for f in GOLDEN_FIELDS if f != "uprn"]]
-    frames = []
+    rows = []
     for part in _chunks(record_ids):
         stmt = select(*cols).join(SourceSystem, SourceSystem.id == SourceRecord.source_id).where(SourceRecord.id.in_(part))
-        frames.append(pd.DataFrame(session.execute(stmt).all(), columns=[c.key for c in cols]))
-    frames = [f for f in frames if len(f)]
-    frame = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=[c.key for c in cols])
+        rows.extend(session.execute(stmt).all())
+    frame = pd.DataFrame(rows, columns=[c.key for c in cols])
     trusted_match = frame["matched_uprn"].where(frame["address_band"] == Band.AUTO)
     frame["uprn"] = frame["source_uprn"].where(frame["source_uprn"].notna(), trusted_match).astype("Int64")
     frame["recency"] = pd.to_datetime(frame["last_changed"], utc=True)
