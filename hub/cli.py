@@ -125,8 +125,8 @@ def print_figures(config_path: Path, run_id: int | None = None, *, title: str = 
                   f"review queue: [bold]{figs.review_queue:,}[/]   address queue: {figs.address_queue:,}")
     by_type = ", ".join(f"{k} {v:,}" for k, v in sorted(figs.events_by_type.items())) or "none"
     console.print(f"change events: [bold]{figs.events:,}[/] ({by_type})")
-    console.print(f"deliveries: delivered {figs.deliveries_delivered:,}, pending {figs.deliveries_pending:,}, "
-                  f"failed {figs.deliveries_failed:,}")
+    console.print(f"deliveries: delivered {figs.deliveries_delivered:,}, pending {figs.deliveries_pending:,} "
+                  f"(systems without a push target read GET /api/v1/changes), failed {figs.deliveries_failed:,}")
 
 
 @app.command()
@@ -245,18 +245,13 @@ def match_people(input_csv: Annotated[Path, typer.Argument(help="CSV of person r
                  auto: Annotated[float, typer.Option(help="Auto-merge threshold.")] = 0.99,
                  review: Annotated[float, typer.Option(help="Review threshold.")] = 0.80) -> None:
     """Deduplicate (or link) people in CSV files and write clusters (and scored pairs with bands)."""
-    from matching import MatchSettings, match_people_file
+    from matching import MatchingError, MatchSettings, match_people_file, parse_column_map
 
-    mapping = {}
-    for item in filter(None, (p.strip() for p in column_map.split(","))):
-        if "=" not in item:
-            _fail(f"--map item {item!r} is not canonical=column")
-        k, v = item.split("=", 1)
-        mapping[k.strip()] = v.strip()
     try:
+        mapping = parse_column_map(column_map)
         match_people_file(input_csv, link_csv=link, column_map=mapping, out_csv=out, pairs_csv=pairs,
                           settings=MatchSettings(auto_threshold=auto, review_threshold=review))
-    except (KeyError, ValueError) as err:
+    except (KeyError, ValueError, MatchingError) as err:
         _fail(str(err))
     console.print(f"clusters written to {out}")
 

@@ -105,7 +105,8 @@ def link_people_stage(engine: Engine, config: HubConfig, *, run_id: int | None, 
 
         must, cannot = steward_constraints(session)
         current = None if full else existing_clusters(session)
-        settings = MatchSettings(auto_threshold=config.thresholds.auto_merge, review_threshold=config.thresholds.review)
+        settings = MatchSettings(auto_threshold=config.thresholds.auto_merge, review_threshold=config.thresholds.review,
+                                 deduplicated_sources=tuple(s.name for s in config.sources if s.deduplicated))
         stored_model = None if full else _latest_model(session)
         model = FellegiSunterModel.from_dict(stored_model) if stored_model else None
         labelled = _labelled_pairs(session)

@@ -85,6 +85,9 @@ class SourceConfig(_Strict):
     role: Literal["council_tax", "council_tax_valuation", "business_rates", "housing_tenancy", "housing_stock",
                   "electoral_register", "benefits", "other"] | None = None
     publish: list[PublishTarget] = Field(default_factory=list)
+    # True when the source holds each person at most once (e.g. an electoral register): two of its records
+    # are then never merged into one golden person.
+    deduplicated: bool = False
 
     @field_validator("fields")
     @classmethod

@@ -12,6 +12,14 @@ from synthetic.sources import SOURCES
 ROLES = {"council_tax": "council_tax", "electoral_register": "electoral_register", "housing_tenancies": "housing_tenancy",
          "benefits": "benefits", "service_requests": "other", "valuation_list": "council_tax_valuation",
          "business_rates": "business_rates", "housing_stock": "housing_stock"}
+# How golden IDs and change events go back to some of the systems; the others read the API's change feed.
+PUBLISH = {
+    "council_tax": [{"kind": "sql_writeback", "table": "mdh_xref"}, {"kind": "sql_events", "table": "mdh_events"}],
+    "benefits": [{"kind": "sql_events", "table": "mdh_events"}],
+    "housing_tenancies": [{"kind": "files", "folder": "outbox/housing_tenancies", "format": "json"}],
+}
+# Sources that hold each person once (one elector, one claimant, one tenant record per person).
+DEDUPLICATED = {"electoral_register", "benefits", "housing_tenancies"}
 
 
 def hub_config(urls: dict[str, str]) -> dict:
@@ -23,6 +31,10 @@ def hub_config(urls: dict[str, str]) -> dict:
             src["kind"] = spec.kind
         if spec.name in ROLES:
             src["role"] = ROLES[spec.name]
+        if spec.name in DEDUPLICATED:
+            src["deduplicated"] = True
+        if spec.name in PUBLISH:
+            src["publish"] = PUBLISH[spec.name]
         src["url"] = urls[spec.name]
         if spec.table:
             src["table"] = spec.table

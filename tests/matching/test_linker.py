@@ -1,0 +1,185 @@
+"""link_people end to end on small frames: rules, hard negatives, constraints, chaining, incremental runs."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from matching import Constraints, MatchSettings, explain_pair, link_people
+from matching.model import FellegiSunterModel
+from matching_fixtures import people
+
+HOME = {"uprn": "100", "postcode": "LS1 4AB", "address": "1 Oak Road"}
+
+
+def same_cluster(result, a: str, b: str) -> bool:
+    c = result.clusters.set_index("unique_id")["cluster_id"]
+    return c[a] == c[b]
+
+
+def pair(result, a: str, b: str) -> pd.Series:
+    p = result.pairs
+    hit = ((p.unique_id_l == a) & (p.unique_id_r == b)) | ((p.unique_id_l == b) & (p.unique_id_r == a))
+    return p[hit].iloc[0]
+
+
+def test_result_frames_follow_the_contracts(model: FellegiSunterModel) -> None:
+    recs = people([{"first_name": "Ann", "last_name": "Lee", **HOME}, {"first_name": "Anne", "last_name": "Lee", **HOME}])
+    result = link_people(recs, model=model)
+    assert list(result.pairs.columns[:6]) == ["unique_id_l", "unique_id_r", "match_weight", "match_probability", "band", "rule"]
+    assert {"gamma_first_name", "weight_first_name"} <= set(result.pairs.columns)
+    assert list(result.clusters.columns) == ["unique_id", "cluster_id"]
+    assert sorted(result.clusters.unique_id) == ["s:0", "s:1"]
+    assert {"rule", "candidate_pairs"} <= set(result.blocking_report.columns)
+    assert same_cluster(result, "s:0", "s:1")
+
+
+def test_true_duplicate_with_swapped_dob_and_nickname_merges(model: FellegiSunterModel) -> None:
+    recs = people(
+        [
+            {"first_name": "Robert", "last_name": "Brown", "date_of_birth": "1975-03-04", **HOME},
+            {"full_name": "BROWN, BOB", "date_of_birth": "04/03/1975", **HOME},
+            {"first_name": "Bob", "last_name": "Brown", "date_of_birth": "1975-04-03", **HOME},
+        ]
+    )
+    result = link_people(recs, model=model)
+    assert result.clusters.cluster_id.nunique() == 1
+
+
+@pytest.mark.parametrize(
+    ("a", "b", "case"),
+    [
+        ({"first_name": "John", "date_of_birth": "1990-05-01"}, {"first_name": "James", "date_of_birth": "1990-05-01"}, "twins"),
+        ({"first_name": "John", "date_of_birth": "1960-02-11"}, {"first_name": "John", "date_of_birth": "1988-07-30"}, "father/son"),
+        ({"full_name": "John Smith Sr"}, {"full_name": "John Smith Jr"}, "Sr/Jr"),
+        ({"first_name": "John", "date_of_birth": "1960-02-11"}, {"first_name": "Mary", "date_of_birth": "1962-09-03"}, "spouses"),
+    ],
+)
+def test_hard_negatives_stay_apart(model: FellegiSunterModel, a: dict, b: dict, case: str) -> None:
+    recs = people([{"last_name": "Smith", **HOME, **a}, {"last_name": "Smith", **HOME, **b}])
+    result = link_people(recs, model=model)
+    assert not same_cluster(result, "s:0", "s:1"), case
+    p = result.pairs
+    assert not (p.band == "auto").any()  # dropped pairs (probability < min_pair_probability) are "none"
+    if case == "twins":  # the model alone would merge them: the hard-negative rule is what keeps them apart
+        loose = link_people(recs, model=model, settings=MatchSettings(hard_negatives=False))
+        assert same_cluster(loose, "s:0", "s:1")
+
+
+def test_same_nino_and_dob_outranks_the_model(model: FellegiSunterModel) -> None:
+    recs = people(
+        [
+            {"first_name": "Mary", "last_name": "Jones", "nino": "AB123456C", "date_of_birth": "1970-01-02", "postcode": "M1 1AE"},
+            {"first_name": "Mary", "last_name": "Okafor", "nino": "AB 12 34 56", "date_of_birth": "1970-01-02", **HOME},
+        ]
+    )
+    result = link_people(recs, model=model)
+    row = pair(result, "s:0", "s:1")
+    assert (row.band, row.rule) == ("auto", "nino_dob")
+    assert same_cluster(result, "s:0", "s:1")
+    off = link_people(recs, model=model, settings=MatchSettings(deterministic_nino_dob=False))
+    assert pair(off, "s:0", "s:1").rule == ""
+
+
+def test_no_chaining_through_a_vague_record(model: FellegiSunterModel) -> None:
+    recs = people(
+        [
+            {"first_name": "J", "last_name": "Smith", "date_of_birth": "1980-01-01", **HOME},
+            {"first_name": "John", "last_name": "Smith", "date_of_birth": "1980-01-01", **HOME},
+            {"first_name": "Jane", "last_name": "Smith", "date_of_birth": "1980-01-01", **HOME},
+        ]
+    )
+    result = link_people(recs, model=model)
+    assert pair(result, "s:0", "s:1").band == "auto" and pair(result, "s:0", "s:2").band == "auto"
+    assert not same_cluster(result, "s:1", "s:2")
+    # "J Smith" fits John and Jane equally well: ambiguous, so it joins neither and waits for review
+    assert result.clusters.cluster_id.nunique() == 3
+
+
+def test_clear_best_link_is_taken_when_not_ambiguous(model: FellegiSunterModel) -> None:
+    recs = people(
+        [
+            {"first_name": "J", "last_name": "Smith", "date_of_birth": "1980-01-01", "email": "js@x.org", **HOME},
+            {"first_name": "John", "last_name": "Smith", "date_of_birth": "1980-01-01", "email": "js@x.org", **HOME},
+            {"first_name": "Jane", "last_name": "Smith", "date_of_birth": "1980-01-01", **HOME},
+        ]
+    )
+    result = link_people(recs, model=model)
+    assert same_cluster(result, "s:0", "s:1") and not same_cluster(result, "s:1", "s:2")
+
+
+def test_deduplicated_source_records_stay_apart(model: FellegiSunterModel) -> None:
+    recs = people(
+        [
+            {"unique_id": "er:1", "first_name": "Jack", "last_name": "Reid", **HOME},
+            {"unique_id": "er:2", "first_name": "Jack", "last_name": "Reid", **HOME},
+            {"unique_id": "ct:1", "first_name": "Jack", "last_name": "Reid", **HOME},
+        ]
+    )
+    assert link_people(recs, model=model).clusters.cluster_id.nunique() == 1
+    result = link_people(recs, model=model, settings=MatchSettings(deduplicated_sources=("er",)))
+    assert not same_cluster(result, "er:1", "er:2")
+    assert pair(result, "er:1", "er:2").rule == "same_deduplicated_source"
+    assert result.clusters.cluster_id.nunique() == 3  # the council-tax record is ambiguous between the two
+
+
+def test_cannot_link_and_must_link_are_honoured(model: FellegiSunterModel) -> None:
+    recs = people(
+        [
+            {"first_name": "Ann", "last_name": "Lee", "date_of_birth": "1950-01-01", **HOME},
+            {"first_name": "Ann", "last_name": "Lee", "date_of_birth": "1950-01-01", **HOME},
+            {"first_name": "Zoe", "last_name": "Kay", "date_of_birth": "2001-06-06", "postcode": "M1 1AE"},
+        ]
+    )
+    base = link_people(recs, model=model)
+    assert same_cluster(base, "s:0", "s:1") and not same_cluster(base, "s:0", "s:2")
+    c = Constraints(cannot_link=frozenset({("s:1", "s:0")}), must_link=frozenset({("s:0", "s:2")}))
+    constrained = link_people(recs, model=model, constraints=c)
+    assert not same_cluster(constrained, "s:0", "s:1")
+    assert same_cluster(constrained, "s:0", "s:2")
+    assert pair(constrained, "s:0", "s:1").rule == "cannot_link"
+
+
+def test_cannot_link_beats_must_link_chain(model: FellegiSunterModel) -> None:
+    recs = people([{"first_name": n, "last_name": "Lee", **HOME} for n in ("Ann", "Bea", "Cat")])
+    c = Constraints(must_link=frozenset({("s:0", "s:1"), ("s:1", "s:2")}), cannot_link=frozenset({("s:0", "s:2")}))
+    result = link_people(recs, model=model, constraints=c)
+    assert not same_cluster(result, "s:0", "s:2")
+
+
+def test_explain_contributions_sum_to_the_match_weight(model: FellegiSunterModel) -> None:
+    a = {"first_name": "Bob", "last_name": "Brown", "date_of_birth": "1975-03-04", "nino": "AB123456C", **HOME}
+    b = {"first_name": "Robert", "last_name": "Browne", "date_of_birth": "1975-04-03", "email": "b@x.org", **HOME}
+    result = link_people(people([a, b]), model=model)
+    contributions = explain_pair(result, a, b)
+    assert contributions[0].comparison == "prior"
+    levels = {c.comparison: c.level for c in contributions}
+    assert levels["first_name"] == "nickname" and levels["date_of_birth"] == "day_month_swap"
+    assert levels["nino"] == "null" and levels["email"] == "null" and levels["address"] == "null"
+    total = sum(c.weight for c in contributions)
+    assert total == pytest.approx(pair(result, "s:0", "s:1").match_weight)
+
+
+def test_incremental_new_ids_only_scores_pairs_touching_them(model: FellegiSunterModel) -> None:
+    old = [{"unique_id": f"old:{i}", "first_name": "Ann", "last_name": "Lee", **HOME} for i in range(3)]
+    new = [{"unique_id": "new:1", "first_name": "Anne", "last_name": "Lee", **HOME},
+           {"unique_id": "new:2", "first_name": "Zed", "last_name": "Ray", "postcode": "M1 1AE"}]  # fmt: skip
+    recs = people(old + new)
+    full = link_people(recs, model=model)
+    existing = full.clusters[full.clusters.unique_id.str.startswith("old")]
+    inc = link_people(recs, model=model, new_ids={"new:1", "new:2"}, existing_clusters=existing)
+    touched = inc.pairs.unique_id_l.str.startswith("new") | inc.pairs.unique_id_r.str.startswith("new")
+    assert len(inc.pairs) == 3 and touched.all()
+    assert len(inc.clusters) == 5
+    assert same_cluster(inc, "old:0", "old:2") and same_cluster(inc, "new:1", "old:1")
+    assert not same_cluster(inc, "new:2", "old:0")
+    assert inc.blocking_report.set_index("rule").loc["union", "candidate_pairs"] == 3
+
+
+def test_settings_and_model_round_trip(model: FellegiSunterModel) -> None:
+    s = MatchSettings(auto_threshold=0.999, extra_id_columns=("account",))
+    assert MatchSettings.from_dict(s.to_dict()) == s
+    again = FellegiSunterModel.from_dict(model.to_dict())
+    assert again.prior == model.prior
+    assert all(np.allclose(again.m[k], model.m[k]) and np.allclose(again.u[k], model.u[k]) for k in model.m)
