@@ -67,9 +67,7 @@ def pg_fresh_url() -> Iterator[str]:
     yield from _pg_database()
 
 
-@pytest.fixture(scope="session")
-def maria_url() -> Iterator[str]:
-    """URL of a fresh MariaDB database on 127.0.0.1:3306 (root, no password), dropped after the session."""
+def _maria_database() -> Iterator[str]:
     if not port_open(MARIA_HOST, MARIA_PORT):
         pytest.skip(f"MariaDB not reachable on {MARIA_HOST}:{MARIA_PORT}")
     name = f"mdh_test_{uuid.uuid4().hex[:10]}"
@@ -84,6 +82,18 @@ def maria_url() -> Iterator[str]:
     with admin.begin() as conn:
         conn.execute(text(f"DROP DATABASE IF EXISTS `{name}`"))
     admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def maria_url() -> Iterator[str]:
+    """URL of a fresh MariaDB database on 127.0.0.1:3306 (root, no password), dropped after the session."""
+    yield from _maria_database()
+
+
+@pytest.fixture
+def maria_fresh_url() -> Iterator[str]:
+    """URL of a MariaDB database of the test's own, dropped after the test."""
+    yield from _maria_database()
 
 
 @pytest.fixture(scope="session")
