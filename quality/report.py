@@ -9,7 +9,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
-from sqlalchemy import Engine
+from sqlalchemy import Engine, select
+from sqlalchemy.orm import Session
 
 from quality.charts import PALETTE, bar_chart, grouped_bars, trend_chart
 from quality.gates import docs_dir, report_dir
@@ -134,6 +135,35 @@ def _linkage(sources: list[str], latest: pd.DataFrame) -> str:
     return _table(pd.DataFrame(rows), left=("source",)) if rows else '<p class="empty">No sources.</p>'
 
 
+def _geoplace_linkage(sources: list[str], latest: pd.DataFrame) -> str:
+    """Linkage the way GeoPlace's improvement schedule measures it: share of live records per kind of link."""
+    measures = {"uprn_linked_rate": "linked to a UPRN", "approved_address_rate": "via approved address",
+                "alternative_address_rate": "via alternative address", "historical_address_rate": "via historical address",
+                "unmatched_rate": "unmatched"}
+    rows = [{"source": s, **{label: _pct(_value(latest, s, m, "uprn")) for m, label in measures.items()}}
+            for s in sources if any(_value(latest, s, m, "uprn") is not None for m in measures)]
+    return _table(pd.DataFrame(rows), left=("source",)) if rows else '<p class="empty">Property linkage not measured yet.</p>'
+
+
+def _findings(engine: Engine) -> str:
+    """Open cross-check findings (property master): how many per check, and the records of the first few."""
+    from schemas.property import DqFinding
+
+    with Session(engine) as session:
+        found = session.scalars(select(DqFinding).where(DqFinding.status == "open")
+                                .order_by(DqFinding.check_name, DqFinding.id)).all()
+    if not found:
+        return '<p class="empty">No open findings.</p>'
+    rows = []
+    for check in sorted({f.check_name for f in found}):
+        mine = [f for f in found if f.check_name == check]
+        examples = "; ".join(
+            f"UPRN {f.uprn}: " + ", ".join(f"{r.get('source')}:{r.get('source_key')}" for r in (f.records or [])[:4])
+            for f in mine[:5])
+        rows.append({"check": check, "open findings": len(mine), "examples (record keys)": examples})
+    return _table(pd.DataFrame(rows), left=("check", "examples (record keys)"))
+
+
 def _worst_fields(latest: pd.DataFrame) -> pd.DataFrame:
     rows = latest[latest["metric"].isin(["completeness", "validity"]) & latest["field"].notna()
                   & (latest["source"] != GOLDEN)].copy()
@@ -234,6 +264,10 @@ Full validation results: <a id="data-docs" href="{html.escape(docs_href)}/index.
 <div class="charts">{quality_charts}</div>
 <h2>Address linkage per source</h2>
 <div id="linkage">{_linkage(sources, latest)}</div>
+<h2>Gazetteer linkage (GeoPlace measures)</h2>
+<div id="geoplace-linkage">{_geoplace_linkage(sources, latest)}</div>
+<h2>Cross-check findings</h2>
+<div id="findings">{_findings(engine)}</div>
 <h2>Trends across runs</h2>
 <div class="charts">{trends}</div>
 <h2>Worst fields</h2>

@@ -98,3 +98,28 @@ def test_report_of_a_new_hub_says_there_is_no_data_yet(council: Path, tmp_path: 
     assert result.exit_code == 0, result.output
     page = (tmp_path / "r" / "index.html").read_text(encoding="utf-8")
     assert "No runs yet" in page and "No data yet for" in page and "<svg" not in page
+
+
+def test_report_lists_property_linkage_and_open_findings(history: Path, tmp_path: Path) -> None:
+    """GeoPlace-style linkage figures and the property cross-check findings appear, by record key only."""
+    from sqlalchemy.orm import Session
+
+    from hub.store import open_hub
+    from quality.metrics import Metric, record_metrics
+    from schemas.config import load_config
+    from schemas.property import DqFinding
+
+    config = load_config(history)
+    engine = open_hub(config.hub)
+    record_metrics(engine, None, "council_tax", [Metric("uprn_linked_rate", 0.97, "uprn"),
+                                                 Metric("historical_address_rate", 0.02, "uprn")])
+    with Session(engine) as s, s.begin():
+        s.add(DqFinding(finding_key="two_live_council_tax_accounts:42", check_name="two_live_council_tax_accounts",
+                        uprn=42, records=[{"source": "council_tax", "source_key": "CT1"},
+                                          {"source": "council_tax", "source_key": "CT2"}]))
+    summary = render_report(engine, config, tmp_path / "report")
+    page = summary.path.read_text(encoding="utf-8")
+    linkage = page.split('id="geoplace-linkage"')[1].split("</div>")[0]
+    assert "97.0%" in linkage and "2.0%" in linkage
+    findings = page.split('id="findings"')[1].split("</div>")[0]
+    assert "two_live_council_tax_accounts" in findings and "council_tax:CT1" in findings
