@@ -235,8 +235,9 @@ def _public(attrs: dict[str, Any]) -> dict[str, Any]:
 
 
 def _name_key(name: str | None) -> str:
-    """A surname as compared for change-of-name events: case, spacing and punctuation do not count."""
-    return re.sub(r"[^A-Z]", "", (name or "").upper())
+    """A surname as compared for change-of-name events: case, spacing, punctuation and Mac/Mc do not count."""
+    key = re.sub(r"[^A-Z]", "", (name or "").upper())
+    return "MC" + key[3:] if key.startswith("MAC") and len(key) > 5 else key  # MacLean = McLean
 
 
 def _attribute_events(person_id: int, version: int, before: dict, after: dict, row: pd.Series,
@@ -246,7 +247,8 @@ def _attribute_events(person_id: int, version: int, before: dict, after: dict, r
     checks = (
         ("change_of_address", "address", ("uprn", "address", "postcode"), before.get("uprn") is not None and before.get("uprn") != after.get("uprn")),
         ("change_of_name", "last_name", ("title", "first_name", "last_name"),
-         before.get("last_name") is not None and _name_key(before.get("last_name")) != _name_key(after.get("last_name"))),
+         before.get("last_name") is not None and after.get("last_name") is not None
+         and _name_key(before.get("last_name")) != _name_key(after.get("last_name"))),
         ("death", "date_of_death", ("date_of_death",), before.get("date_of_death") is None and after.get("date_of_death") is not None),
     )
     for event_type, attr, fields, happened in checks:

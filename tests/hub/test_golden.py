@@ -173,3 +173,15 @@ def test_case_only_surname_difference_is_not_a_change_of_name(hub) -> None:
     b = add_record(engine, "ctax", "B", last_name="SMITH")  # a more trusted source joins with the same name
     summary = apply(engine, config, [(a, "c"), (b, "c")])
     assert "change_of_name" not in summary.event_counts
+
+
+def test_mac_mc_spelling_or_a_lost_surname_is_not_a_change_of_name(hub) -> None:
+    engine, config = hub
+    a = add_record(engine, "housing", "A", last_name="McLean")
+    apply(engine, config, [(a, "c")])
+    b = add_record(engine, "ctax", "B", last_name="MACLEAN")
+    assert "change_of_name" not in apply(engine, config, [(a, "c"), (b, "c")]).event_counts
+    with Session(engine) as s, s.begin():
+        s.get(SourceRecord, a).last_name = None
+        s.get(SourceRecord, b).last_name = None
+    assert "change_of_name" not in apply(engine, config, [(a, "c"), (b, "c")]).event_counts
