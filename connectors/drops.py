@@ -91,9 +91,15 @@ def _encoding_for(path: Path, declared: str) -> str:
 
 def _csv_rows(path: Path, encoding: str) -> Iterator[tuple[int, list[object]]]:
     enc = _encoding_for(path, encoding)
+    with path.open("rb") as raw:
+        # A UTF-8 BOM in front of a Windows-1252 body: skip it, or it becomes "ï»¿" in the first header.
+        bom = raw.read(3) == codecs.BOM_UTF8
     with path.open("r", encoding=enc, newline="") as fh:
+        if bom and enc != "utf-8-sig":
+            fh.read(3)
+        start = fh.tell()
         sample = fh.read(SAMPLE_BYTES)
-        fh.seek(0)
+        fh.seek(start)
         try:
             dialect: type[csv.Dialect] | csv.Dialect = csv.Sniffer().sniff(sample, delimiters=",;|\t")
         except csv.Error:

@@ -236,9 +236,10 @@ def parse_address(text: str) -> ParsedAddress:
         organisation=org,
         saon=saon,
         sao_key=sao_key(saon) if saon else "",
-        pao_start_number=int(start_n) if start_n else None,
+        # int() refuses strings of thousands of digits; no real house number has more than a few.
+        pao_start_number=int(start_n) if start_n and len(start_n) <= 9 else None,
         pao_start_suffix=start_s,
-        pao_end_number=int(end_n) if end_n else None,
+        pao_end_number=int(end_n) if end_n and len(end_n) <= 9 else None,
         pao_end_suffix=end_s,
         pao_text=pao_text,
         street=street,

@@ -49,7 +49,8 @@ def clean_name_text(s: pd.Series) -> pd.Series:
     """
     t = s.astype("string").str.normalize("NFKD").str.encode("ascii", "ignore").str.decode("ascii")
     t = t.str.lower().str.replace(r"['`’]", "", regex=True).str.replace(r"[^a-z\-,]", " ", regex=True)
-    t = t.str.replace(r"\s*-\s*", "-", regex=True).str.replace(r"\s+", " ", regex=True).str.strip(" -")
+    t = t.str.replace(r"\s*-\s*", "-", regex=True).str.replace(r"-{2,}", "-", regex=True)
+    t = t.str.replace(r"\s+", " ", regex=True).str.strip(" -")
     return _blank_to_none(t)
 
 
