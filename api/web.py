@@ -30,6 +30,10 @@ class LoginRequired(Exception):
     """No steward is signed in (handled by redirecting to the sign-in page)."""
 
 
+class CsrfFailed(PermissionError):
+    """A posted form without the session's CSRF token (handled by a 403)."""
+
+
 def csrf_token(request: Request) -> str:
     token = request.session.get("csrf")
     if not token:
@@ -44,7 +48,7 @@ async def _form(request: Request) -> Any:
     sent = form.get("csrf_token") or request.headers.get("x-csrf-token") or ""
     expected = request.session.get("csrf") or ""
     if not expected or not secrets.compare_digest(str(sent), expected):
-        raise PermissionError("CSRF check failed")
+        raise CsrfFailed("CSRF check failed")
     return form
 
 
@@ -111,7 +115,7 @@ def login_page(request: Request) -> HTMLResponse:
 async def login(request: Request) -> Response:
     try:
         form = await _form(request)
-    except PermissionError:
+    except CsrfFailed:
         return _render(request, "login.html", None, error="Your session expired. Try again.")
     with _session(request) as session:
         who = authenticate(session, str(form.get("token") or "").strip())
@@ -150,10 +154,7 @@ def queue_page(request: Request) -> HTMLResponse:
 async def bulk_accept(request: Request) -> Response:
     with _session(request) as session:
         who = _steward(request, session)
-        try:
-            form = await _form(request)
-        except PermissionError:
-            return Response("CSRF check failed", status_code=403)
+        form = await _form(request)
         ids = [i for i in (_int(v) for v in form.getlist("task_id")) if i is not None]
         if not ids:
             return _back(request, "/app/queue", "Select at least one task to accept", "error")
@@ -191,10 +192,7 @@ def task_page(request: Request, task_id: int) -> Response:
 async def _decide(request: Request, task_id: int, action: str) -> Response:
     with _session(request) as session:
         who = _steward(request, session)
-        try:
-            form = await _form(request)
-        except PermissionError:
-            return Response("CSRF check failed", status_code=403)
+        form = await _form(request)
         reason = str(form.get("reason") or "").strip() or None
         act = st.accept_task if action == "accept" else st.reject_task
         try:
@@ -242,10 +240,7 @@ def person_page(request: Request, person_id: int) -> Response:
 async def split(request: Request, person_id: int) -> Response:
     with _session(request) as session:
         who = _steward(request, session)
-        try:
-            form = await _form(request)
-        except PermissionError:
-            return Response("CSRF check failed", status_code=403)
+        form = await _form(request)
         groups: dict[str, list[int]] = {}
         for key, value in form.multi_items():
             if key.startswith("group_") and _int(key[6:]) is not None:
@@ -264,10 +259,7 @@ async def split(request: Request, person_id: int) -> Response:
 async def override(request: Request, person_id: int) -> Response:
     with _session(request) as session:
         who = _steward(request, session)
-        try:
-            form = await _form(request)
-        except PermissionError:
-            return Response("CSRF check failed", status_code=403)
+        form = await _form(request)
         value = str(form.get("value") or "")
         try:
             with _tx(session):
@@ -303,10 +295,7 @@ def address_task_page(request: Request, task_id: int) -> Response:
 async def resolve_address(request: Request, task_id: int) -> Response:
     with _session(request) as session:
         who = _steward(request, session)
-        try:
-            form = await _form(request)
-        except PermissionError:
-            return Response("CSRF check failed", status_code=403)
+        form = await _form(request)
         choice = str(form.get("choice") or "")
         reason = str(form.get("reason") or "").strip() or None
         try:
@@ -322,7 +311,11 @@ async def resolve_address(request: Request, task_id: int) -> Response:
 
 
 def install_handlers(app: Any) -> None:
-    """Send signed-out visitors to the sign-in page."""
+    """Send signed-out visitors to the sign-in page; refuse forms that fail the CSRF check."""
+
+    @app.exception_handler(CsrfFailed)
+    async def _csrf(_request: Request, _exc: CsrfFailed) -> Response:
+        return Response("CSRF check failed", status_code=403)
 
     @app.exception_handler(LoginRequired)
     async def _login(request: Request, _exc: LoginRequired) -> Response:
