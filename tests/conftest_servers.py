@@ -38,62 +38,68 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def _pg_database() -> Iterator[str]:
-    if not port_open(PG_HOST, PG_PORT):
-        pytest.skip(f"PostgreSQL not reachable on {PG_HOST}:{PG_PORT}")
+@dataclass(frozen=True)
+class _Server:
+    """How to make and drop a throw-away database on one of this machine's servers."""
+
+    label: str
+    host: str
+    port: int
+    admin_url: str
+    url: str  # with {name}
+    create: str  # with {name}
+    drop: str  # with {name}
+
+
+_PG = _Server("PostgreSQL", PG_HOST, PG_PORT, f"postgresql+psycopg://postgres@{PG_HOST}:{PG_PORT}/postgres",
+              f"postgresql+psycopg://postgres@{PG_HOST}:{PG_PORT}/{{name}}",
+              'CREATE DATABASE "{name}"', 'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+_MARIA = _Server("MariaDB", MARIA_HOST, MARIA_PORT, f"mysql+pymysql://root@{MARIA_HOST}:{MARIA_PORT}/mysql",
+                 f"mysql+pymysql://root@{MARIA_HOST}:{MARIA_PORT}/{{name}}?charset=utf8mb4",
+                 "CREATE DATABASE `{name}` CHARACTER SET utf8mb4", "DROP DATABASE IF EXISTS `{name}`")
+
+
+def _fresh_database(server: _Server) -> Iterator[str]:
+    """Yield the URL of a new, empty database on ``server`` (skipping when it is unusable), dropped afterwards."""
+    if not port_open(server.host, server.port):
+        pytest.skip(f"{server.label} not reachable on {server.host}:{server.port}")
     name = f"mdh_test_{uuid.uuid4().hex[:10]}"
-    admin = create_engine(f"postgresql+psycopg://postgres@{PG_HOST}:{PG_PORT}/postgres", isolation_level="AUTOCOMMIT")
+    admin = create_engine(server.admin_url, isolation_level="AUTOCOMMIT")
     try:
         with admin.connect() as conn:
-            conn.execute(text(f'CREATE DATABASE "{name}"'))
+            conn.execute(text(server.create.format(name=name)))
     except Exception as err:  # noqa: BLE001 - any failure here means the server is unusable for tests
         admin.dispose()
-        pytest.skip(f"PostgreSQL on {PG_HOST}:{PG_PORT} refused to create a test database: {err.__class__.__name__}")
-    yield f"postgresql+psycopg://postgres@{PG_HOST}:{PG_PORT}/{name}"
+        pytest.skip(f"{server.label} on {server.host}:{server.port} refused to create a test database: "
+                    f"{err.__class__.__name__}")
+    yield server.url.format(name=name)
     with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        conn.execute(text(server.drop.format(name=name)))
     admin.dispose()
 
 
 @pytest.fixture(scope="session")
 def pg_url() -> Iterator[str]:
     """URL of a fresh PostgreSQL database on 127.0.0.1:5432 (trust auth), shared by the session, dropped after it."""
-    yield from _pg_database()
+    yield from _fresh_database(_PG)
 
 
 @pytest.fixture
 def pg_fresh_url() -> Iterator[str]:
     """URL of a PostgreSQL database of the test's own (e.g. a hub store), dropped after the test."""
-    yield from _pg_database()
-
-
-def _maria_database() -> Iterator[str]:
-    if not port_open(MARIA_HOST, MARIA_PORT):
-        pytest.skip(f"MariaDB not reachable on {MARIA_HOST}:{MARIA_PORT}")
-    name = f"mdh_test_{uuid.uuid4().hex[:10]}"
-    admin = create_engine(f"mysql+pymysql://root@{MARIA_HOST}:{MARIA_PORT}/mysql")
-    try:
-        with admin.begin() as conn:
-            conn.execute(text(f"CREATE DATABASE `{name}` CHARACTER SET utf8mb4"))
-    except Exception as err:  # noqa: BLE001
-        admin.dispose()
-        pytest.skip(f"MariaDB on {MARIA_HOST}:{MARIA_PORT} refused to create a test database: {err.__class__.__name__}")
-    yield f"mysql+pymysql://root@{MARIA_HOST}:{MARIA_PORT}/{name}?charset=utf8mb4"
-    with admin.begin() as conn:
-        conn.execute(text(f"DROP DATABASE IF EXISTS `{name}`"))
-    admin.dispose()
+    yield from _fresh_database(_PG)
 
 
 @pytest.fixture(scope="session")
 def maria_url() -> Iterator[str]:
     """URL of a fresh MariaDB database on 127.0.0.1:3306 (root, no password), dropped after the session."""
-    yield from _maria_database()
+    yield from _fresh_database(_MARIA)
 
 
 @pytest.fixture
 def maria_fresh_url() -> Iterator[str]:
     """URL of a MariaDB database of the test's own, dropped after the test."""
-    yield from _maria_database()
+    yield from _fresh_database(_MARIA)
 
 
 @pytest.fixture(scope="session")
