@@ -11,7 +11,7 @@ from gazetteer.index import AddressIndex
 FEATURES = (
     "pc_exact", "pc_sector", "pc_district", "pc_missing", "pao_eq", "pao_suffix_diff", "pao_range", "pao_conflict",
     "pao_missing", "sao_eq", "sao_conflict", "sao_in_only", "sao_cand_only", "street_ratio", "street_in_text",
-    "name_sim", "name_present", "name_unmatched", "in_name_only", "shifted_name", "shifted_letter",
+    "name_sim", "name_present", "name_unmatched", "in_name_only", "shifted_name", "sao_slash", "shifted_letter",
     "idf_recall", "idf_precision", "status_alt", "status_hist", "paf", "is_parent",
 )
 
@@ -50,13 +50,16 @@ def pair_features(inputs: pd.DataFrame, index: AddressIndex, in_tokens, i: np.nd
     letter = (in_sao == "") & (in_suf != "") & (c_sao == in_suf) & (c_num == in_num) & (c_num >= 0) & (g("pao_suf") == "")
     c_eff_pao[letter], c_eff_sao[letter] = in_pao[letter], ""
     in_num_str = np.where(in_num >= 0, in_num.astype(str), "")
-    conv = (c_sao == "") & (np.char.str_len(in_sao.astype(str)) == 1) & (c_pao == (in_num_str + in_sao).astype(object)) & (in_num >= 0)
+    # Only a letter flat joins its number: flat 2 at number 1 is never number 12.
+    in_letter = np.char.isalpha(in_sao.astype(str)) & (np.char.str_len(in_sao.astype(str)) == 1)
+    conv = (c_sao == "") & in_letter & (c_pao == (in_num_str + in_sao).astype(object)) & (in_num >= 0)
     in_eff_pao[conv], in_eff_sao[conv] = c_pao[conv], ""
     # "3/1 Victoria House" read as flat 3 at number 1, against flat "3/1" in an unnumbered building.
     slash = (c_pao == "") & (in_sao != "") & (in_pao != "") & (c_sao == (in_sao.astype(str) + "/" + in_pao.astype(str)).astype(object))
     in_eff_pao[slash], in_eff_sao[slash] = "", c_sao[slash]
 
-    out["shifted_name"] = shift | slash  # number read as a flat of a named building, or the reverse
+    out["shifted_name"] = shift  # number read as a flat of a named building
+    out["sao_slash"] = slash  # "1/2 The Barn": a floor/position flat read as flat 1 at number 2
     out["shifted_letter"] = letter | conv  # "12A" read as flat A of number 12, or the reverse
     pao_eq = _eq(in_eff_pao, c_eff_pao)
     c_end, in_end = g("pao_end"), f("pao_end")

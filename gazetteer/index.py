@@ -111,10 +111,15 @@ class AddressIndex:
         parents = set(pd.to_numeric(gaz.properties[P.parent_uprn], errors="coerce").dropna().astype("int64")) \
             if len(gaz.properties) else set()
         t["is_parent"] = t["uprn"].isin(parents).to_numpy()
+        t["retired"] = t["uprn"].isin(retired_uprns(gaz.properties)).to_numpy()
         org = pd.Series(_map(lp[L.organisation], normalise_text), index=lp.index)
         t["names"] = (org + " " + pao_text).str.strip().to_numpy(dtype=object)
         locality = _map(lp[L.locality], normalise_text)
         town = _map(lp[L.town], normalise_text)
+        t["locality"] = locality
+        # Where a street is: its USRN, else its name with locality and town (minimal CSVs have no USRN).
+        usrn = pd.Series(_map(lp[L.usrn], _int_str), index=lp.index)
+        t["place"] = usrn.where(usrn != "", t["street"] + "|" + locality + "|" + town).to_numpy(dtype=object)
         sao_words = _map(lp[L.sao_text], normalise_text)
         # Tokens per field (few distinct values each), so IDF and the matrix need no per-row splitting.
         fields = [t["street"].to_numpy(), locality, town, pao_text.to_numpy(dtype=object), org.to_numpy(dtype=object), sao_words]
@@ -132,6 +137,20 @@ class AddressIndex:
         doc_freq = np.asarray(mat.sum(axis=0)).ravel()
         idf = (np.log((len(t) + 1) / (doc_freq + 1)) + 1.0).astype(np.float32)
         return cls(table=t, vocab=Vocabulary(index=vocab_words, idf=idf), tokens=mat)
+
+
+RETIRED_STATUS = (8, 9)  # BLPU logical status: historical, rejected
+RETIRED_STATE = (4,)  # BLPU state: no longer existing (demolished)
+
+
+def retired_uprns(properties: pd.DataFrame) -> set[int]:
+    """Properties that are historical or rejected, or no longer exist (BLPU logical status / state)."""
+    if not len(properties):
+        return set()
+    status = pd.to_numeric(properties[P.logical_status], errors="coerce")
+    state = pd.to_numeric(properties[P.blpu_state], errors="coerce")
+    gone = status.isin(RETIRED_STATUS) | state.isin(RETIRED_STATE)
+    return set(pd.to_numeric(properties.loc[gone, P.uprn], errors="coerce").dropna().astype("int64"))
 
 
 def token_string(*parts: pd.Series) -> pd.Series:

@@ -20,6 +20,17 @@ class DeletionFrame:
     COLUMNS = ("table", "key_column", "key", "line")
 
 
+class SuccessorFrame:
+    """Successor cross-references (AddressBase Premium record 30): the UPRN that replaced a retired one."""
+
+    uprn = "uprn"
+    successor_uprn = "successor_uprn"
+    start_date = "start_date"
+    end_date = "end_date"
+
+    COLUMNS = ("uprn", "successor_uprn", "start_date", "end_date")
+
+
 def empty_frame(columns: tuple[str, ...]) -> pd.DataFrame:
     """An empty frame with the given columns (object dtype)."""
     return pd.DataFrame({c: pd.Series(dtype=object) for c in columns})
@@ -38,6 +49,8 @@ class Gazetteer:
     rows_read: int
     rows_loaded: int = 0  # rows_read == rows_loaded + len(rejects)
     counts: dict[str, int] = field(default_factory=dict)  # rows loaded per record type
+    successors: pd.DataFrame = field(default_factory=lambda: empty_frame(SuccessorFrame.COLUMNS))
+    files: pd.DataFrame = field(default_factory=lambda: empty_frame(("file", "rows")))  # data rows per chunk
 
     @property
     def reconciles(self) -> bool:

@@ -9,7 +9,7 @@ import pandas as pd
 # Street-type and common address abbreviations → full words (BS7666 / PAF usage).
 ABBREVIATIONS: dict[str, str] = {
     "RD": "ROAD", "AVE": "AVENUE", "AV": "AVENUE", "AVN": "AVENUE", "CRES": "CRESCENT",
-    "CRESC": "CRESCENT", "CRS": "CRESCENT", "GDNS": "GARDENS", "GDN": "GARDEN", "GRDNS": "GARDENS",
+    "CRESC": "CRESCENT", "CRS": "CRESCENT", "GDNS": "GARDENS", "GDS": "GARDENS", "GDN": "GARDEN", "GRDNS": "GARDENS",
     "CL": "CLOSE", "CT": "COURT", "CRT": "COURT", "DR": "DRIVE", "DRV": "DRIVE", "LN": "LANE",
     "PL": "PLACE", "SQ": "SQUARE", "TER": "TERRACE", "TERR": "TERRACE", "TCE": "TERRACE",
     "GRN": "GREEN", "GRO": "GROVE", "GR": "GROVE", "GRV": "GROVE", "PK": "PARK", "WY": "WAY",

@@ -39,6 +39,8 @@ _REPEAT = re.compile(r"\b([A-Z]+(?: [A-Z]+){0,3})(?:,? \1\b)+")
 # Service requests locate things relative to a property ("outside 12 High St", "rear of ...").
 _LOCATOR = re.compile(r"^\s*(?:NEAR|AT|OUTSIDE|OPPOSITE|OPP|REAR OF|BEHIND|ADJACENT TO|ADJ TO|ADJ|NEXT TO|"
                       r"IN FRONT OF|O/S|BY|BESIDE)\b[ ,]*")
+# Glasgow compact form "1/2/14 Church Street": flat 1/2 (floor/position) at number 14.
+_POS_NUMBER = re.compile(r"(?<![A-Z0-9/])(?:(?:FLAT|APARTMENT|APT) )?((?:[0-9]{1,2}|G)/(?:[0-9]{1,2}|[LRMC]))/([0-9]+ ?[A-Z]?)(?=[ ,])")
 # "C/6 West Church Lane": flat C at number 6 (letters other than G, which Glasgow uses for ground).
 _LETTER_SLASH = re.compile(r"(?<![A-Z0-9/])([A-FH-Z])/([0-9]+[A-Z]?)(?= [A-Z])")
 _ORG_WORDS = re.compile(
@@ -150,8 +152,12 @@ def parse_address(text: str) -> ParsedAddress:
     s = re.sub(r"\s+", " ", s).strip(" ,")
     s = _REPEAT.sub(r"\1", re.sub(r"(,\s*)+", ", ", s))
     saon = ""
-    m = _FLOOR_FLAT.search(s) or _KEYWORD_SAO.search(s)
-    if m is None:
+    tm = _POS_NUMBER.search(s)
+    if tm is not None:
+        saon = tm.group(1)
+        s = (s[: tm.start()] + tm.group(2) + s[tm.end():]).strip(" ,")
+    m = None if saon else (_FLOOR_FLAT.search(s) or _KEYWORD_SAO.search(s))
+    if m is None and not saon:
         m = _POS_SAO.search(s)
         english = (m is not None and "/" in m.group(1) and re.match(r" [A-Z]", s[m.end():]) is not None
                    and not _split_building(s[m.end():].split(",")[0].split())[0])
@@ -227,7 +233,9 @@ def parse_address(text: str) -> ParsedAddress:
     if pm is not None and not pao_text:
         # "12 Rose House, High Street": a number then a building name, street in the next part.
         rparts = [p.strip() for p in rest.split(",") if p.strip()]
-        if len(rparts) > 1 and rparts[0].split()[-1] not in STREET_TYPES and rparts[1].split()[-1] in STREET_TYPES:
+        # "7, Queens Court, Elm Way": a weak type ("Court", "View") names the building when a street follows.
+        first, second = (rparts[0].split()[-1], rparts[1].split()[-1]) if len(rparts) > 1 else ("", "")
+        if second in STREET_TYPES and (first not in STREET_TYPES or (first in _WEAK_TYPES and second not in _WEAK_TYPES)):
             pao_text, rest = rparts[0], ", ".join(rparts[1:])
     building, street, locality, town = _split_street(rest)
     if building:

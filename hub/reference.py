@@ -33,11 +33,15 @@ class GazetteerOutcome:
 
 
 def file_fingerprint(path: Path) -> str:
-    """SHA-256 of the file's bytes (streamed)."""
+    """SHA-256 of the file's bytes (streamed); of a folder of chunks, its files' names and bytes in order."""
     digest = hashlib.sha256()
-    with path.open("rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(block)
+    files = sorted(p for p in path.rglob("*") if p.is_file()) if path.is_dir() else [path]
+    for f in files:
+        if path.is_dir():
+            digest.update(str(f.relative_to(path)).encode())
+        with f.open("rb") as fh:
+            for block in iter(lambda: fh.read(1 << 20), b""):
+                digest.update(block)
     return digest.hexdigest()
 
 

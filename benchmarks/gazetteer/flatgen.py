@@ -59,12 +59,20 @@ def generate(s: GenSettings) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
     uprn = 10_000_000 + s.seed * 10_000_000
     lpi_n = 0
     usrn0 = 8_000_000 + s.seed * 100_000
+    seen: dict[tuple[str, str], set[str]] = {}
     for k in range(s.streets):
         scot = rng.random() < s.scottish_share
         town, area, locs = (SCO_TOWNS if scot else ENG_TOWNS)[rng.integers(3 if scot else 5)]
-        name = (SAINTS[rng.integers(len(SAINTS))] if rng.random() < 0.08 else FIRST[rng.integers(len(FIRST))])
-        street = f"{name} {TYPES[rng.integers(len(TYPES))]}"
-        locality = locs[rng.integers(len(locs))]
+        # Street names are unique within a town unless a dependent locality tells them apart
+        # (Royal Mail / GeoPlace naming rules): redraw a name that would make two identical addresses.
+        for _ in range(50):
+            name = (SAINTS[rng.integers(len(SAINTS))] if rng.random() < 0.08 else FIRST[rng.integers(len(FIRST))])
+            street = f"{name} {TYPES[rng.integers(len(TYPES))]}"
+            locality = locs[rng.integers(len(locs))]
+            used = seen.setdefault((street, town), set())
+            if not used or (locality and "" not in used and locality not in used):
+                break
+        used.add(locality)
         usrn = usrn0 + k
         district = f"{area}{rng.integers(1, 30)}"
         sector = f"{district} {rng.integers(1, 10)}"
@@ -216,6 +224,8 @@ def _flat_form(rng, lpi, pao_plain: str) -> tuple[str, str | None]:
             floor, pos = "0", m.group(1)
         else:
             floor, pos = ("0" if m.group(1) == "G" else m.group(1)), m.group(2)
+        if r < 0.1 and pao_plain.isdigit():  # Glasgow compact form "1/1/1 CHURCH STREET": flat 1/1 at 1
+            return "", f"{floor}/{pos}/{pao_plain}"
         forms = [f"FLAT {floor}/{pos}", f"{floor}/{pos}", f"{'G' if floor == '0' else floor}F{pos}",
                  f"{'G' if floor == '0' else floor}/{pos}"]
         return forms[int(rng.integers(len(forms)))], None

@@ -3,32 +3,37 @@
 from __future__ import annotations
 
 import csv
+import zipfile
 from pathlib import Path
 
 from gazetteer.errors import FormatError
 from gazetteer.model import Gazetteer
 from gazetteer.readers.flat import ABPLUS_MARKERS, read_abplus, read_minimal
 from gazetteer.readers.records import read_record_csv
+from gazetteer.readers.sources import Member, members
 
-__all__ = ["detect_format", "read_gazetteer"]
+__all__ = ["detect_format", "members", "read_gazetteer"]
 
 
-def _first_rows(path: Path, n: int = 2000) -> list[list[str]]:
+def _first_rows(source: Path | list[Member], n: int = 2000) -> list[list[str]]:
+    """The first ``n`` non-blank rows across the supply's members (header files may be tiny)."""
     rows: list[list[str]] = []
-    with open(path, encoding="utf-8-sig", errors="replace", newline="") as f:
-        for row in csv.reader(f):
-            if row:
-                rows.append(row)
-            if len(rows) >= n:
-                break
+    for m in (members(source) if isinstance(source, Path) else source):
+        with m.open() as f:
+            for row in csv.reader(f):
+                if row:
+                    rows.append(row)
+                if len(rows) >= n:
+                    return rows
     return rows
 
 
-def detect_format(path: Path) -> str:
-    """Return ``abp``, ``dtf73``, ``abplus`` or ``minimal`` from the file's first rows."""
-    rows = _first_rows(path)
+def detect_format(path: Path | list[Member]) -> str:
+    """Return ``abp``, ``dtf73``, ``abplus`` or ``minimal`` from the supply's first rows."""
+    rows = [r for r in _first_rows(path) if r[0].strip().strip('"').upper() != "RECORD_IDENTIFIER"]
+    name = path.name if isinstance(path, Path) else (path[0].name if path else "supply")
     if not rows:
-        raise FormatError(f"{path.name}: empty file")
+        raise FormatError(f"{name}: empty file")
     header = {c.strip().upper() for c in rows[0]}
     if "UPRN" in header and header & (ABPLUS_MARKERS - {"UPRN"}):
         return "abplus"
@@ -36,7 +41,7 @@ def detect_format(path: Path) -> str:
         return "minimal"
     types = {r[0].strip() for r in rows}
     if not types & {"11", "15", "21", "24", "28", "32"}:
-        raise FormatError(f"{path.name}: neither a record-type gazetteer nor a CSV with UPRN/ADDRESS headers")
+        raise FormatError(f"{name}: neither a record-type gazetteer nor a CSV with UPRN/ADDRESS headers")
     head = next((r for r in rows if r[0].strip() == "10"), None)
     if head is not None:
         joined = " ".join(head).upper()
@@ -57,19 +62,30 @@ def detect_format(path: Path) -> str:
 
 
 def read_gazetteer(path: Path, *, chunksize: int = 200_000) -> Gazetteer:
-    """Read a gazetteer file in any supported format into data frames.
+    """Read a gazetteer supply in any supported format into data frames.
+
+    ``path`` is a CSV, a folder of CSV chunks, or a zip of them (members are streamed, never extracted).
+    Record-type supplies (AddressBase Premium, DTF 7.3) may be split across any number of chunks, with
+    the header (10), trailer (99) and column-name header files in their own members; flat CSVs
+    (AddressBase Plus, ``uprn,address,postcode``) must be a single member.
 
     Examples:
-        >>> g = read_gazetteer(Path("addressbase_premium.csv"))  # doctest: +SKIP
+        >>> g = read_gazetteer(Path("AddressBasePremium_FULL.zip"))  # doctest: +SKIP
         >>> g.rows_read == g.rows_loaded + len(g.rejects)  # doctest: +SKIP
         True
     """
     path = Path(path)
-    if not path.is_file():
-        raise FormatError(f"{path}: not a file")
-    fmt = detect_format(path)
+    if not path.exists():
+        raise FormatError(f"{path}: no such file or folder")
+    mems = members(path)
+    fmt = detect_format(mems)
     if fmt in ("abp", "dtf73"):
-        return read_record_csv(path, fmt)
+        return read_record_csv(mems, fmt)
+    if len(mems) > 1:
+        raise FormatError(f"{path.name}: {len(mems)} CSV files of a flat ({fmt}) gazetteer; give them one at a time")
+    if not path.is_file() or zipfile.is_zipfile(path):
+        with mems[0].open() as f:  # one flat member of a zip or folder: pandas reads the stream
+            return (read_abplus if fmt == "abplus" else read_minimal)(f, chunksize=chunksize)  # type: ignore[arg-type]
     if fmt == "abplus":
         return read_abplus(path, chunksize=chunksize)
     return read_minimal(path, chunksize=chunksize)

@@ -23,6 +23,8 @@ class Rejects:
     def add(self, df: pd.DataFrame, bad: pd.Series, record_type: str, key_col: str | None, field: str, reason: str) -> pd.DataFrame:
         """Record the rows of ``df`` flagged in ``bad`` and return the rest."""
         bad = bad.fillna(True).astype(bool)
+        if not bad.any():
+            return df  # no copy of a million-row frame when every row is good
         if bad.any():
             rows = df.loc[bad]
             keys = rows[key_col].astype(str) if key_col and key_col in rows else pd.Series("", index=rows.index)

@@ -4,42 +4,85 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from collections import defaultdict
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from gazetteer.model import DeletionFrame, Gazetteer
+from gazetteer.model import DeletionFrame, Gazetteer, SuccessorFrame
 from gazetteer.readers.common import (LINE, Rejects, bad_id, blank, check_coordinates, check_postcode,
                                       finish_lpis, finish_properties, text, to_int)
 from gazetteer.readers.layouts import FORMATS
+from gazetteer.readers.sources import Member, members
 from schemas.columns import LpiFrame as L
 from schemas.columns import PropertyFrame as P
+from schemas.columns import RejectFrame
 from schemas.columns import StreetFrame as S
 
 
 
-def split_by_record_type(path: Path) -> tuple[dict[tuple[str, int], tuple[list[str], list[int]]], int]:
-    """Group the file's lines by (record identifier, comma count), keeping 1-based line numbers."""
-    with open(path, encoding="utf-8-sig", errors="replace", newline="") as f:
-        lines = f.read().splitlines()
+_HEADER_NAME = re.compile(r"(?:RECORD|ID)[ _-]?(\d{2})(?!\d)", re.IGNORECASE)
+
+
+@dataclass
+class Split:
+    """A supply's lines grouped by (record identifier, comma count), with what came from where."""
+
+    buckets: dict[tuple[str, int], tuple[list[str], list[int]]]
+    rows: int  # data rows (header lines of column names excluded)
+    files: list[tuple[str, int, int]]  # (member name, first global line number - 1, rows)
+    headers: dict[str, list[str]]  # record type → column names from separate header files
+
+
+def _bucket_lines(lines: list[str], offset: int, buckets) -> tuple[int, dict[str, int]]:
+    """Add one member's lines to ``buckets`` (global 1-based line numbers); count data rows per type."""
     heads = [ln[:4] for ln in lines]
     commas = [ln.count(",") for ln in lines]
     groups = pd.DataFrame({"h": heads, "c": commas}).groupby(["h", "c"], sort=False).indices
     arr = np.array(lines, dtype=object)
-    del lines
-    buckets: dict[tuple[str, int], tuple[list[str], list[int]]] = defaultdict(lambda: ([], []))
-    rows = 0
+    rows, per_type = 0, defaultdict(int)
     for (head, n), idx in groups.items():
         rid = head.lstrip('"').split(",", 1)[0].split('"', 1)[0].strip()
         if not rid:
             continue  # blank line
         rows += len(idx)
+        per_type[rid] += len(idx)
         out_lines, out_nums = buckets[(rid, int(n))]
         out_lines.extend((arr[idx] + "\n").tolist())
-        out_nums.extend((idx + 1).tolist())
-    return dict(buckets), rows
+        out_nums.extend((idx + 1 + offset).tolist())
+    return rows, per_type
+
+
+def split_by_record_type(source: Path | list[Member]) -> Split:
+    """Group every member's lines by record type and comma count, one member in memory at a time.
+
+    Lines of column names (first field ``RECORD_IDENTIFIER``, as in OS's separate header files) are
+    not data: they name the fields of the record type in the file name (``Record_21_…``) or, failing
+    that, of the member's own first data row.
+    """
+    mems = members(source) if isinstance(source, Path) else source
+    buckets: dict[tuple[str, int], tuple[list[str], list[int]]] = defaultdict(lambda: ([], []))
+    files, headers, rows, offset = [], {}, 0, 0
+    for m in mems:
+        with m.open() as f:
+            lines = f.read().splitlines()
+        head_lines = [ln for ln in lines[:5] if ln.lstrip('"').upper().startswith("RECORD_IDENTIFIER")]
+        if head_lines:
+            lines = [("" if ln in head_lines else ln) for ln in lines]  # keep line numbers
+        n, per_type = _bucket_lines(lines, offset, buckets)
+        for h in head_lines:
+            named = _HEADER_NAME.search(Path(m.name).name)
+            rtype = named.group(1) if named else (max(per_type, key=per_type.get) if per_type else None)
+            if rtype:
+                headers[rtype] = [c.strip().strip('"').upper() for c in next(csv.reader([h]))]
+        files.append((m.name, offset, n))
+        rows += n
+        offset += len(lines)
+        del lines
+    return Split(dict(buckets), rows, files, headers)
 
 
 def _true_counts(buckets, layouts) -> dict[tuple[str, int], tuple[list[str], list[int]]]:
@@ -82,6 +125,8 @@ def _deleted(df: pd.DataFrame, table: str, key_field: str, key_col: str) -> tupl
     if "CHANGE_TYPE" not in df:
         return df, pd.DataFrame(columns=DeletionFrame.COLUMNS)
     d = df["CHANGE_TYPE"].isin(("D", "d"))
+    if not d.any():
+        return df, pd.DataFrame(columns=DeletionFrame.COLUMNS)
     dels = pd.DataFrame({DeletionFrame.table: table, DeletionFrame.key_column: key_col,
                          DeletionFrame.key: df.loc[d, key_field].astype(str).to_numpy(),
                          DeletionFrame.line: df.loc[d, LINE].to_numpy()})
@@ -90,14 +135,21 @@ def _deleted(df: pd.DataFrame, table: str, key_field: str, key_col: str) -> tupl
 
 def _latest(df: pd.DataFrame, key: str) -> pd.DataFrame:
     """Keep the last row per key (change-only files may insert then update)."""
-    return df.drop_duplicates(subset=[key], keep="last")
+    dup = df.duplicated(subset=[key], keep="last")
+    return df.loc[~dup] if dup.any() else df
 
 
-def read_record_csv(path: Path, fmt: str) -> Gazetteer:
-    """Read an AddressBase Premium (``fmt='abp'``) or DTF 7.3 (``fmt='dtf73'``) record-type CSV."""
-    layouts = FORMATS[fmt]
-    buckets, rows_read = split_by_record_type(path)
-    buckets = _true_counts(buckets, layouts)
+def read_record_csv(path: Path | list[Member], fmt: str) -> Gazetteer:
+    """Read an AddressBase Premium (``fmt='abp'``) or DTF 7.3 (``fmt='dtf73'``) record-type supply.
+
+    ``path`` is one CSV, a folder of CSV chunks or a zip of them (see :func:`members`); rows of
+    every chunk are read as one supply, so counts reconcile across chunks.
+    """
+    split = split_by_record_type(path)
+    layouts = {k: list(v) for k, v in FORMATS[fmt].items()}
+    for rtype, names in split.headers.items():  # the supply's own column names come first
+        layouts[rtype] = [names] + [lay for lay in layouts.get(rtype, []) if len(lay) != len(names)]
+    buckets, rows_read = _true_counts(split.buckets, layouts), split.rows
     rejects = Rejects()
     parts: dict[str, list[pd.DataFrame]] = defaultdict(list)
     counts: dict[str, int] = {}
@@ -221,11 +273,40 @@ def read_record_csv(path: Path, fmt: str) -> Gazetteer:
         })
         lpis = pd.concat([lpis, paf], ignore_index=True)
 
+    # Successor cross-references (30): which UPRN replaced a retired one.
+    sc = frames.get("30", empty(layouts["30"][-1] if "30" in layouts else ["UPRN"]))
+    successors = pd.DataFrame(columns=list(SuccessorFrame.COLUMNS))
+    if len(sc) and "SUCCESSOR" in sc:
+        sc = rejects.add(sc, bad_id(sc["UPRN"]), "30", "SUCC_KEY", "UPRN", "non-numeric UPRN")
+        sc = rejects.add(sc, bad_id(sc["SUCCESSOR"]), "30", "SUCC_KEY", "SUCCESSOR", "non-numeric successor UPRN")
+        sc, d = _deleted(sc, "successor", "SUCC_KEY", "succ_key"); dels.append(d)
+        sc = _latest(sc, "SUCC_KEY")
+        successors = pd.DataFrame({SuccessorFrame.uprn: to_int(sc["UPRN"]).to_numpy(),
+                                   SuccessorFrame.successor_uprn: to_int(sc["SUCCESSOR"]).to_numpy(),
+                                   SuccessorFrame.start_date: text(sc["START_DATE"]).to_numpy(),
+                                   SuccessorFrame.end_date: text(sc["END_DATE"]).to_numpy()})
+        frames["30"] = sc
+
     for rtype in frames.keys() - {"11", "15", "21", "24", "28", "31", "32"}:
         counts[rtype] = len(frames[rtype])
     rej = rejects.frame()
     deletions = pd.concat([x for x in dels if len(x)], ignore_index=True) if any(len(x) for x in dels) \
         else pd.DataFrame(columns=DeletionFrame.COLUMNS)
     loaded = sum(counts.values()) + len(deletions)
+    if len(split.files) > 1:  # say which chunk a rejected or deleted row came from, and its line there
+        rej = _locate(rej, RejectFrame.line, split.files)
+        deletions = _locate(deletions, DeletionFrame.line, split.files)
     return Gazetteer(streets=streets, properties=finish_properties(props), lpis=finish_lpis(lpis), rejects=rej,
-                     deletions=deletions, fmt=fmt, rows_read=rows_read, rows_loaded=loaded, counts=counts)
+                     deletions=deletions, fmt=fmt, rows_read=rows_read, rows_loaded=loaded, counts=counts,
+                     successors=successors,
+                     files=pd.DataFrame(split.files, columns=["file", "offset", "rows"])[["file", "rows"]])
+
+
+def _locate(df: pd.DataFrame, line_col: str, files: list[tuple[str, int, int]]) -> pd.DataFrame:
+    """Turn global line numbers into (file, line within that file)."""
+    if not len(df):
+        return df.assign(file=pd.Series(dtype=object))
+    starts = np.array([f[1] for f in files])
+    glob = df[line_col].astype("int64").to_numpy()
+    k = np.searchsorted(starts, glob - 1, side="right") - 1
+    return df.assign(**{line_col: glob - starts[k], "file": np.array([f[0] for f in files], dtype=object)[k]})

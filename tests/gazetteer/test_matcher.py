@@ -5,6 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
+import gazetteer_fixtures as F
 from gazetteer import AddressMatcher, MatchInputError, read_gazetteer, to_wgs84, transformation_accuracy
 from gazetteer.cli import match_addresses_file
 from schemas.columns import AddressMatchFrame as M
@@ -97,3 +98,85 @@ def test_suffix_matches_flat_letter(tmp_path):
     m = AddressMatcher(read_gazetteer(p))
     assert _one(m, "12A Mill Lane, Otley LS21 3AB")[M.uprn] == 500
     assert _one(m, "12 B Mill Lane, Otley LS21 3AB")[M.uprn] == 501
+
+
+SCOT = """uprn,address,postcode
+600,"GREEN TERRACE, PARTICK, GLASGOW",G11 1AA
+601,"FLAT 1/1, 22 GREEN TERRACE, PARTICK, GLASGOW",G11 1AA
+610,"22 GREEN TERRACE, DENNISTOUN, GLASGOW",G31 2BB
+611,"FLAT 1/2, 22 GREEN TERRACE, DENNISTOUN, GLASGOW",G31 2BB
+620,"FLAT 0/1, THE BARN, IVY TERRACE, DUNDEE",DD6 6XT
+621,"FLAT 1/2, THE BARN, IVY TERRACE, DUNDEE",DD6 6XT
+630,"FLAT 2, 18 OAK ROAD, EDINBURGH",EH1 3ZQ
+631,"FLAT 12, 18 OAK ROAD, EDINBURGH",EH1 3ZQ
+640,"FLAT 2, 1 HILL LANE, YORK",YO9 1YD
+641,"12 HILL LANE, YORK",YO9 1YD
+"""
+
+
+@pytest.fixture(scope="module")
+def scot(tmp_path_factory) -> AddressMatcher:
+    p = tmp_path_factory.mktemp("scot") / "g.csv"
+    p.write_text(SCOT)
+    return AddressMatcher(read_gazetteer(p))
+
+
+def test_building_name_without_building_word_before_known_street(scot):
+    r = _one(scot, "1/2 The Barn Ivy Terrace Dundee DD6 6XT")
+    assert (r[M.uprn], r[M.band]) == (621, Band.AUTO)
+
+
+def test_slipped_space_in_street(scot):
+    r = _one(scot, "Flat 12, 18 OAKROAD, EH1 3ZQ")
+    assert (r[M.uprn], r[M.band]) == (631, Band.AUTO)
+    assert _one(scot, "Flat 2 18 Oak Rd Edinburgh")[M.uprn] == 630  # and the plain form still works
+
+
+def test_flat_number_never_joins_house_number(scot):
+    # flat 2 at number 1 must not be read as number 12
+    r = _one(scot, "apt 2, 1 hill ln, yo9 1yd")
+    assert r[M.uprn] == 640
+    r = _one(scot, "apt 3, 1 hill ln, yo9 1yd")  # no flat 3 at 1: never 12 Hill Lane in the auto band
+    assert not (r[M.band] == Band.AUTO and r[M.uprn] == 641)
+
+
+def test_street_in_several_places_is_never_auto_without_postcode_or_locality(scot):
+    # Only Dennistoun's Green Terrace has a flat 1/2, but nothing says which Green Terrace is meant.
+    r = _one(scot, "1/2, 22 Green Terrace, Glasgow")
+    assert r[M.band] != Band.AUTO and "street in several places" in r[M.reason]
+    assert _one(scot, "1/2, 22 Green Terrace, Dennistoun, Glasgow")[M.band] == Band.AUTO
+    assert _one(scot, "1/2/22 Green Terrace, Glasgow G31 2BB")[[M.uprn, M.band]].tolist() == [611, Band.AUTO]
+
+
+def _rebuilt(tmp_path, old_status: int, old_state: int):
+    """A demolished / historical house (300) and the property now at the same address (301)."""
+    lines = F.ABP_NEW.splitlines()
+    keep = [ln for ln in lines if ln[:3] in ("10,", "11,", "15,")]
+    blpu = '21,"I",{k},{u},{s},{st},2000-01-01,,430000,433000,53.8,-1.5,1,4720,"E",2000-01-01,,2020-01-01,2000-01-01,"D","LS1 1AA",0'
+    lpi = '24,"I",{k},{u},"4720L00{u}","ENG",1,2000-01-01,,2020-01-01,2000-01-01,,,,,"",5,,,,"",7001,1,"",,"Y"'
+    body = [blpu.format(k=90, u=300, s=old_status, st=old_state), blpu.format(k=91, u=301, s=1, st=2),
+            lpi.format(k=92, u=300), lpi.format(k=93, u=301)]
+    p = tmp_path / f"rebuilt_{old_status}_{old_state}.csv"
+    p.write_text("\n".join(keep + body + ["99,4,0,2024-01-01,10:00:00"]) + "\n")
+    return AddressMatcher(read_gazetteer(p))
+
+
+@pytest.mark.parametrize("status,state", [(8, 4), (9, 2), (1, 4)])
+def test_in_use_property_preferred_over_retired_one_when_tied(tmp_path, status, state):
+    r = _one(_rebuilt(tmp_path, status, state), "5 High Street, Leeds LS1 1AA")
+    # the property there now is returned; review, since a source may still hold the retired UPRN
+    assert (r[M.uprn], r[M.band]) == (301, Band.REVIEW)
+    assert "in-use property preferred over a retired one" in r[M.reason]
+
+
+def test_two_live_properties_at_one_address_stay_ambiguous(tmp_path):
+    r = _one(_rebuilt(tmp_path, 1, 2), "5 High Street, Leeds LS1 1AA")
+    assert r[M.band] != Band.AUTO and "preferred" not in r[M.reason]
+
+
+def test_slip_inside_street_type_found_in_unpunctuated_text(tmp_path):
+    p = tmp_path / "g.csv"
+    p.write_text('uprn,address,postcode\n700,"14 MAPLE DRIVE, EPSOM",KT17 2YN\n701,"16 MAPLE DRIVE, EPSOM",KT17 2YN\n'
+                 '702,"14 OAK AVENUE, EPSOM",KT17 3AB\n')
+    r = _one(AddressMatcher(read_gazetteer(p)), "14 maple drvie epsom")  # no postcode, no comma, type misspelt
+    assert r[M.uprn] == 700 and r[M.band] != Band.NONE

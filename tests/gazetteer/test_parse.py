@@ -28,6 +28,9 @@ from gazetteer import normalise_postcode, parse_address, parse_addresses, sao_ke
     ("2/12 High St", "2", 12),  # English: flat 2 at number 12
     ("12 High Street Flat 2", "2", 12),
     ("29 Castle Lane, Leeds, 6", "6", 29),  # trailing lone flat number
+    ("1/1/1 CHURCH STREET", "1/1", 1),  # Glasgow compact form: flat 1/1 at number 1
+    ("2/1/14 Church St, Glasgow", "2/1", 14),
+    ("Flat 0/2/23A Main Street", "0/2", 23),
 ])
 def test_flat_forms(text, sao, pao):
     p = parse_address(text)
@@ -118,3 +121,11 @@ def test_locators_letter_flats_and_named_blocks(text, sao, pao, street):
 def test_building_name_split_without_commas():
     p = parse_address("1 Albert Court Canal Avenue Kingston upon Thames")
     assert (p.pao_text, p.street, p.town) == ("ALBERT COURT", "CANAL AVENUE", "KINGSTON UPON THAMES")
+
+
+def test_number_then_weak_typed_building_then_street():
+    # "Court", "View", "Wharf" name buildings when a real street follows.
+    p = parse_address("7, Queens Court, Elm Way, Armley, Leeds")
+    assert (p.pao_start_number, p.pao_text, p.street) == (7, "QUEENS COURT", "ELM WAY")
+    p = parse_address("12 Park View, Leeds")  # no street after it: Park View is the street
+    assert (p.pao_text, p.street) == ("", "PARK VIEW")
