@@ -82,7 +82,8 @@ class RouteLogMiddleware:
         finally:
             route = scope.get("route")
             path = scope["path"]
-            template = getattr(route, "path", None) or (
+            # path_format: the template without convertors ("{source_key}", not "{source_key:path}").
+            template = getattr(route, "path_format", None) or getattr(route, "path", None) or (
                 path if path in PUBLIC_PATHS else "/static/*" if path.startswith("/static/") else "(unmatched)")
             log.info("%s %s %d %.1fms", scope["method"], template, status[0], (time.perf_counter() - start) * 1000)
 

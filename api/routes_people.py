@@ -98,7 +98,8 @@ def get_person(person_id: PersonId, session: Session = Depends(get_session), who
     return out
 
 
-@router.get("/xref/{source}/{source_key}", response_model=Person, responses={**NOT_FOUND, **GONE},
+# `:path`: council keys hold slashes ("T123/1", "12/3456"); without it they could never be read here.
+@router.get("/xref/{source}/{source_key:path}", response_model=Person, responses={**NOT_FOUND, **GONE},
             summary="Golden person by source key (the cross-reference)")
 def get_by_source_key(source: Annotated[str, Path(max_length=64)], source_key: Annotated[str, Path(max_length=128)],
                       session: Session = Depends(get_session), who: Principal = Depends(require("reader"))) -> Person:

@@ -7,6 +7,7 @@ import csv
 import datetime as dt
 import os
 import shutil
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -59,18 +60,49 @@ def has_new_drops(cfg: SourceConfig) -> bool:
         return any(e.is_file() and _is_drop(e.name) for e in entries)
 
 
+def check_archivable(cfg: SourceConfig) -> None:
+    """Fail before reading anything if consumed drops could not be moved to ``_archive``.
+
+    Tries the very operation archiving needs (create the archive folder, move a hidden probe file from the drop
+    folder into it, remove it), so a read-only mount, a full disk or an ``_archive`` that is not a folder is
+    found even when running as root, for whom permission bits do not apply.
+    """
+    folder = Path(cfg.url)
+    if not folder.is_dir():
+        return  # a single configured file is never archived
+    archive = folder / ARCHIVE_DIR
+    try:
+        archive.mkdir(exist_ok=True)
+        fd, probe = tempfile.mkstemp(prefix=".mdh-archive-probe-", dir=folder)
+        os.close(fd)
+        moved = archive / Path(probe).name
+        try:
+            os.replace(probe, moved)
+        finally:
+            for leftover in (Path(probe), moved):
+                leftover.unlink(missing_ok=True)
+    except OSError as err:
+        raise ConnectorError(f"source {cfg.name}: drops cannot be archived in {archive}: "
+                             f"{err.strerror or err.__class__.__name__}; nothing was read") from err
+
+
 def archive_drops(cfg: SourceConfig, files: tuple[Path, ...]) -> None:
     """Move consumed drops into the folder's ``_archive`` so each file is processed once (a same-named drop gets a suffix)."""
     for path in files:
         if Path(cfg.url).is_file() or not path.exists():
             continue  # a single configured file is re-read in full each run (content-hash diff)
         archive = path.parent / ARCHIVE_DIR
-        archive.mkdir(exist_ok=True)
         target = archive / path.name
         if target.exists():
             stamp = dt.datetime.now(dt.timezone.utc).strftime("%Y%m%dT%H%M%S%f")
             target = archive / f"{path.stem}.{stamp}{path.suffix}"
-        shutil.move(str(path), target)
+        try:
+            archive.mkdir(exist_ok=True)
+            shutil.move(str(path), target)
+        except OSError as err:
+            # The file's rows are loaded; it stays in the folder and its next read is a no-op (content-hash diff).
+            raise ConnectorError(f"source {cfg.name}: drop {path.name} loaded but not archived in {archive}: "
+                                 f"{err.strerror or err.__class__.__name__}") from err
 
 
 def _encoding_for(path: Path, declared: str) -> str:
@@ -146,7 +178,10 @@ def _empty() -> pd.DataFrame:
 
 def file_chunks(cfg: SourceConfig, chunksize: int) -> Iterator[ExtractChunk]:
     """Stream every pending drop in chunks; the last chunk of a file names it so it is archived once loaded."""
-    for path in pending_drops(cfg):
+    pending = pending_drops(cfg)
+    if pending:
+        check_archivable(cfg)
+    for path in pending:
         rows = _xlsx_rows(cfg, path) if path.suffix.lower() in EXCEL_SUFFIXES else _csv_rows(path, cfg.encoding)
         header: list[str] | None = None
         buffer: list[dict[str, object]] = []

@@ -39,7 +39,7 @@ class UserError(Exception):
 
 
 def _fail(message: str, code: int = 2) -> None:
-    err_console.print(f"[bold red]error:[/] {message}", highlight=False)
+    err_console.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)  # one line, never wrapped
     raise typer.Exit(code)
 
 
@@ -67,23 +67,24 @@ def run_pipeline(config_path: Path, *, full: bool = False) -> int:
     """Run every stage in-process through Dagster; returns the hub's run id. Raises UserError on failure."""
     from dagster import DagsterInstance
 
-    from hub.store import open_hub
     from hub.summary import finish_run
     from pipelines.definitions import build_definitions
     from pipelines.progress import console_logger_config, progress_loggers
     from pipelines.resources import HubResource
 
     cfg = load_config(config_path)
+    _open_hub_or_fail(cfg.hub)  # a hub that is down fails here, in one line, before any stage starts
     defs = build_definitions(cfg, config_path.resolve(), full_rebuild=full)
     job = defs.resolve_job_def("nightly_sync").with_logger_defs(progress_loggers())
     instance = DagsterInstance.get() if _has_dagster_home() else DagsterInstance.ephemeral()
     result = job.execute_in_process(instance=instance, raise_on_error=False, run_config=console_logger_config())
-    engine = open_hub(cfg.hub)
+    failed = [e for e in result.all_events if e.is_step_failure]
+    step = failed[0].step_key if failed else "?"
+    # The hub may have gone away mid-run: say so in one line rather than fail again while recording the failure.
+    engine = _open_hub_or_fail(cfg.hub, during=None if result.success else f"run failed at step {step}")
     hub_run_id = HubResource(config_path=str(config_path)).run_id(result.run_id)
     if not result.success:
-        failed = [e for e in result.all_events if e.is_step_failure]
         reason = _root_cause(failed[0].step_failure_data.error) if failed else "run failed"
-        step = failed[0].step_key if failed else "?"
         finish_run(engine, hub_run_id, status="failed", error=f"{step}: {reason}")
         from quality import write_run_report
 
@@ -92,11 +93,25 @@ def run_pipeline(config_path: Path, *, full: bool = False) -> int:
     return hub_run_id
 
 
+def _open_hub_or_fail(url: str, *, during: str | None = None):  # noqa: ANN202 - sqlalchemy Engine, imported lazily
+    """The migrated hub engine, or a UserError naming the hub (password hidden) and the driver's one-line reason."""
+    from hub.store import HubStoreError, open_hub
+
+    try:
+        return open_hub(url)
+    except HubStoreError as err:
+        raise UserError(f"{during}: {err}" if during else str(err)) from None
+
+
 def _root_cause(error) -> str:  # noqa: ANN001 - dagster's SerializableErrorInfo
     """The innermost error's one-line message: what went wrong, not where Dagster caught it."""
     while getattr(error, "cause", None) is not None:
         error = error.cause
-    lines = [line for line in (error.message or "").strip().splitlines() if line.strip()]
+    message = error.message or ""
+    head = message.split("[SQL:")[0].strip()
+    if "[SQL:" in message and head:  # SQLAlchemy: the error is the first line; details, SQL and a docs link follow
+        message = head.splitlines()[0]
+    lines = [line for line in message.strip().splitlines() if line.strip()]
     return lines[-1] if lines else error.cls_name or "unknown error"
 
 
@@ -190,7 +205,7 @@ def export_xref(out: Annotated[Path, typer.Option("--out", help="CSV file to wri
 
 
 @gazetteer_app.command("load")
-def gazetteer_load(path: Annotated[Path, typer.Argument(help="AddressBase Premium / DTF 7.3 / AddressBase Plus / uprn,address,postcode CSV.")],
+def gazetteer_load(path: Annotated[Path, typer.Argument(help="AddressBase Premium / DTF 7.3 / AddressBase Plus / uprn,address,postcode CSV, or a zip or folder of CSV chunks.")],
                    config: ConfigOption = Path(DEFAULT_CONFIG_FILE),
                    rejects: Annotated[Optional[Path], typer.Option(help="Write rejected rows (line, reason) here.")] = None) -> None:
     """Load a gazetteer file into the hub (idempotent; CHANGE_TYPE D deletions applied)."""
@@ -199,8 +214,8 @@ def gazetteer_load(path: Annotated[Path, typer.Argument(help="AddressBase Premiu
     from hub.store import open_hub
 
     cfg = _load(config)
-    if not path.is_file():
-        _fail(f"{path}: no such file")
+    if not path.exists():
+        _fail(f"{path}: no such file or folder")
     with console.status(f"reading {path.name}…"):
         gaz = read_gazetteer(path)
     with console.status("writing to the hub…") as st:
@@ -210,7 +225,8 @@ def gazetteer_load(path: Annotated[Path, typer.Argument(help="AddressBase Premiu
                   f"{summary.deleted:,} deleted")
     if len(gaz.rejects):
         for row in gaz.rejects.head(10).itertuples(index=False):
-            err_console.print(f"  line {row.line}: {row.reason}", highlight=False)
+            where = f"{row.file} line {row.line}" if "file" in gaz.rejects else f"line {row.line}"
+            err_console.print(f"  {where}: {row.reason}", highlight=False)
         if rejects:
             gaz.rejects.to_csv(rejects, index=False)
 
@@ -268,6 +284,14 @@ def main() -> None:
     except ConfigError as err:
         err_console.print(f"[bold red]error:[/] {err}", highlight=False)
         sys.exit(2)
+    except Exception as err:
+        from hub.store import HubStoreError
+
+        if not isinstance(err, HubStoreError):
+            raise
+        # Any command (status, export, token, queue…) with the hub down: one line naming it, not a traceback.
+        err_console.print(f"[bold red]error:[/] {err}", highlight=False, soft_wrap=True)
+        sys.exit(1)
 
 
 if __name__ == "__main__":

@@ -75,6 +75,8 @@ def _load_chunk(session: Session, system: SourceSystem, chunk: ValidatedChunk, e
     now = utcnow()
     inserts, updates, unchanged_ids = [], [], []
     recs = chunk.records
+    # Pandas marks a missing cell NaN; SQLite quietly stores NULL, PostgreSQL rejects NaN in a JSON column.
+    recs = recs.astype(object).where(recs.notna(), None)
     cols = list(recs.columns)
     for values_tuple in zip(*(recs[c].tolist() for c in cols)):  # far cheaper than to_dict(orient="records")
         row = dict(zip(cols, values_tuple))

@@ -50,7 +50,13 @@ def migrate(engine: Engine) -> None:
             cfg.attributes["connection"] = conn
             command.upgrade(cfg, "head")
     except Exception as err:  # noqa: BLE001 - wrapped with the database named, password hidden
-        raise HubStoreError(f"cannot migrate hub store {engine.url!r}: {err.__class__.__name__}: {err}") from err
+        raise HubStoreError(f"cannot open hub store {engine.url!r}: {one_line(err)}") from err
+
+
+def one_line(err: BaseException) -> str:
+    """An exception as one line: its class and the first line of its message (drivers add hints and URLs below)."""
+    lines = [line.strip() for line in str(err).splitlines() if line.strip()]
+    return f"{err.__class__.__name__}: {lines[0]}" if lines else err.__class__.__name__
 
 
 def open_hub(url: str) -> Engine:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import re
 from pathlib import Path
 from typing import Any, Literal
 
@@ -127,6 +129,32 @@ class Schedule(_Strict):
     timezone: str = "Europe/London"
 
 
+class SparkConfig(_Strict):
+    """Where the Spark execution path for person matching runs (``spark:`` in hub.yaml; see docs/SPARK.md)."""
+
+    master: str = "local[2]"  # "yarn", "spark://host:7077", "k8s://...", "local[*]"; ignored on Databricks
+    app_name: str = "mdh-person-matching"
+    deploy_mode: Literal["client", "cluster"] = "client"
+    conf: dict[str, str] = Field(default_factory=dict)  # any spark.* setting, passed to the session builder
+    work_dir: str = "spark"  # extracts and scored pairs: a folder (relative to hub.yaml) or hdfs://, s3a://, dbfs:/
+    sample_records: int = Field(200_000, gt=0)  # records the model is fitted on, locally, when none is stored
+    rows_per_bucket: int = Field(50_000, gt=0)  # rows per scoring task after blocking (bounds worker memory)
+
+
+class EventSettings(_Strict):
+    """What may raise a person's life events: the trust a source needs, the closure reasons that mean a death.
+
+    A source ranked below ``min_trust`` still feeds matching and survivorship, but its address never
+    replaces a golden person's current address ahead of a trusted source's, and neither its date of death
+    nor its closure reasons record a death. A record's ``end_reason`` or ``status`` attribute (mapped under
+    the source's ``attributes:``) counts as a death when it contains one of ``deceased_reasons`` as a
+    word or phrase (case ignored): "DECEASED", "Death of tenant", "Tenant died".
+    """
+
+    min_trust: int = Field(1, ge=0)
+    deceased_reasons: list[str] = Field(default_factory=lambda: ["deceased", "death", "died"], min_length=1)
+
+
 class HubConfig(_Strict):
     """The whole ``hub.yaml``."""
 
@@ -138,6 +166,8 @@ class HubConfig(_Strict):
     # Property attributes (names from the property sources' `attributes:`) → survivorship rule (default trust).
     property_survivorship: dict[str, Literal["trust", "recent", "complete", "frequent"]] = Field(default_factory=dict)
     schedule: Schedule = Schedule()
+    events: EventSettings = EventSettings()  # who may raise change-of-address and death events
+    spark: SparkConfig | None = None  # optional: run person matching on Spark (pip install '.[spark]')
     base_dir: Path = Path(".")  # folder of the config file; relative paths resolve from here
 
     @field_validator("survivorship")
@@ -201,6 +231,33 @@ def _resolve_paths(raw: dict[str, Any], base: Path) -> dict[str, Any]:
     return out
 
 
+_ENV_REF = re.compile(r"\$\$|\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
+
+
+def _expand_env(value: Any, where: str = "") -> Any:
+    """Replace ``${NAME}`` in every string with the environment variable NAME (``$$`` is a literal ``$``).
+
+    Secrets (database passwords, tokens) stay out of hub.yaml and out of the repository. A variable that is not
+    set is an error naming the key and the variable, never an empty password.
+    """
+    if isinstance(value, dict):
+        return {k: _expand_env(v, f"{where}.{k}" if where else str(k)) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_expand_env(v, f"{where}.{i}") for i, v in enumerate(value)]
+    if not isinstance(value, str) or "$" not in value:
+        return value
+
+    def sub(match: re.Match[str]) -> str:
+        name = match.group(1)
+        if name is None:
+            return "$"
+        if name not in os.environ:
+            raise ConfigError(f"{where or '(top level)'}: environment variable {name} is not set")
+        return os.environ[name]
+
+    return _ENV_REF.sub(sub, value)
+
+
 def _describe(err: ValidationError) -> str:
     lines = []
     for item in err.errors():
@@ -221,6 +278,10 @@ def parse_config(raw: Any, *, base_dir: Path, origin: str = "configuration") -> 
     """
     if not isinstance(raw, dict):
         raise ConfigError(f"{origin}: expected a mapping at the top level, got {type(raw).__name__}")
+    try:
+        raw = _expand_env(raw)
+    except ConfigError as err:
+        raise ConfigError(f"{origin}: {err}") from None
     try:
         return HubConfig.model_validate(_resolve_paths(raw, base_dir))
     except ValidationError as err:
