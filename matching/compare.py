@@ -10,6 +10,13 @@ from rapidfuzz import fuzz, process
 from rapidfuzz.distance import DamerauLevenshtein, JaroWinkler
 
 from matching.arrays import isin, unique_inverse
+from matching.conflicts import (
+    GENERATION_YEARS,
+    dob_years_apart,
+    first_name_typo,
+    namesake_households,
+    opposite_gender,
+)
 from matching.names import nickname_pair_keys
 from matching.settings import MatchSettings
 
@@ -62,12 +69,16 @@ class ComparisonVectors:
 
     gammas: dict[str, np.ndarray]
     tf: dict[str, np.ndarray] = field(default_factory=dict)
-    first_conflict: np.ndarray | None = None  # first names clearly differ (or both middle names do)
-    dob_conflict: np.ndarray | None = None
-    generation_conflict: np.ndarray | None = None
+    first_conflict: np.ndarray | None = None  # first names clearly differ, not by a typo (or middle names do)
+    dob_conflict: np.ndarray | None = None  # dates of birth differ beyond a typo, in another birth year
+    generation_conflict: np.ndarray | None = None  # Sr/Jr, or one name with births a generation apart
     nino_dob_match: np.ndarray | None = None
     same_dedup_source: np.ndarray | None = None  # both from one source that holds each person once
-    identifier_agrees: np.ndarray | None = None  # a person-unique identifier (NINO, extra ids) within one edit
+    identifier_agrees: np.ndarray | None = None  # the same NINO, or an extra id within one edit
+    weak_evidence: np.ndarray | None = None  # no person-level agreement (dob, identifier, email): name + place only
+    namesake: np.ndarray | None = None  # either record's household holds two people of its name
+    initial_only: np.ndarray | None = None  # both records give the first name as an initial only
+    place_agrees: np.ndarray | None = None  # same UPRN, or the same address where UPRNs are missing
 
 
 class CompareContext:
@@ -284,7 +295,8 @@ def compare_pairs(ctx: CompareContext, left: np.ndarray, right: np.ndarray) -> C
         **{
             f: np.concatenate([getattr(p, f) for p in parts])
             for f in ("first_conflict", "dob_conflict", "generation_conflict", "nino_dob_match", "identifier_agrees",
-                      "same_dedup_source")
+                      "same_dedup_source", "weak_evidence", "namesake", "initial_only",
+                      "place_agrees")
         },
     )
 
@@ -318,9 +330,10 @@ def _compare_chunk(ctx: CompareContext, left: np.ndarray, right: np.ndarray) -> 
     sa, sb, snull = _pair_codes(ctx, "name_suffix", left, right)
     na, nb, nnull = _pair_codes(ctx, "nino", left, right)
     da, db, dnull = _pair_codes(ctx, "date_of_birth", left, right)
+    # the same NINO (twins' NINOs can be one digit apart, so only exact) or an extra id within one keystroke
     identifier = ~nnull & (na == nb)
     for comp in ctx.comparisons:
-        if comp.name == "nino" or comp.levels == EXTRA_ID_LEVELS:
+        if comp.levels == EXTRA_ID_LEVELS:
             identifier |= (gammas[comp.name] == 0) | (gammas[comp.name] == 1)
     middle_conflict = _middle_conflict(ctx, left, right)
     same_dedup = np.zeros(len(left), dtype=bool)
@@ -328,13 +341,43 @@ def _compare_chunk(ctx: CompareContext, left: np.ndarray, right: np.ndarray) -> 
         src, uniques = ctx.codes("source")
         dedup = np.isin(uniques, list(ctx.deduplicated_sources))
         same_dedup = (src[left] == src[right]) & dedup[src[left]]
+    # a first name at Jaro-Winkler < 0.92 (not a nickname, initial or middle name) conflicts unless it is a typo;
+    # a male and a female name conflict however close
+    levels = LEVELS["first_name"]
+    loose = first >= levels.index("jaro_winkler_0.80")
+    # "Louis" / "Louise": close in spelling (and nickname-related in the list), but a male and a female name
+    nickname = first == levels.index("nickname")
+    nickname_close = _sim(ctx, "first_name", "first_name", left, right, JaroWinkler.normalized_similarity, nickname) >= 0.92
+    close = (first == levels.index("jaro_winkler_0.92")) | (nickname & nickname_close)
+    first_conflict = (loose & ~first_name_typo(ctx, left, right, loose)) | middle_conflict
+    first_conflict |= opposite_gender(ctx, left, right, close)
+    # a different date of birth (not a swap or one or two keystrokes) in the same birth year is a mistyped day and
+    # month unless the first names conflict too (spouses born the same year)
+    dob_else = dob == LEVELS["date_of_birth"].index("else")
+    years = dob_years_apart(ctx, left, right)
+    dob_conflict = dob_else & ((years >= 1) | first_conflict)
+    # parent and child: Sr/Jr, or one name with dates of birth a generation apart (unless NINO or an id agrees)
+    generation = (~snull & (sa != sb)) | (dob_else & (years >= GENERATION_YEARS) & ~first_conflict & ~identifier)
+    person_level = ((dob >= 0) & (dob <= LEVELS["date_of_birth"].index("one_edit"))) | identifier
+    if "email" in gammas:
+        person_level |= gammas["email"] == 0
+    namesake = ctx.derived("namesake", lambda f: namesake_households(f, ctx.deduplicated_sources))
+    ua, ub, unull = _pair_codes(ctx, "uprn", left, right)
+    place = ~unull & (ua == ub)
+    if "address" in gammas:
+        place |= (gammas["address"] >= 0) & (gammas["address"] <= LEVELS["address"].index("same_numbers_similar_text"))
+    lengths = ctx.derived("first_len", lambda f: f["first_name"].astype("string").str.len().fillna(0).to_numpy())
     return ComparisonVectors(
         gammas=gammas,
         tf=tf,
         identifier_agrees=identifier,
         same_dedup_source=same_dedup,
-        first_conflict=(first >= LEVELS["first_name"].index("jaro_winkler_0.80")) | middle_conflict,
-        dob_conflict=dob == LEVELS["date_of_birth"].index("else"),
-        generation_conflict=~snull & (sa != sb),
+        first_conflict=first_conflict,
+        dob_conflict=dob_conflict,
+        generation_conflict=generation,
         nino_dob_match=~nnull & (na == nb) & ~dnull & (da == db),
+        weak_evidence=~person_level,
+        namesake=namesake[left] | namesake[right],
+        initial_only=(lengths[left] == 1) & (lengths[right] == 1),
+        place_agrees=place,
     )

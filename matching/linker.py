@@ -67,35 +67,66 @@ def probability(weight: np.ndarray) -> np.ndarray:
     return 1.0 / (1.0 + np.exp2(-np.clip(weight, -60, 60)))
 
 
+def _flag(vectors: ComparisonVectors, name: str, n: int) -> np.ndarray:
+    """A hard-negative flag of the vectors, all False when the producer did not compute it."""
+    value = getattr(vectors, name)
+    return np.zeros(n, dtype=bool) if value is None else value
+
+
 def classify(model: FellegiSunterModel, vectors: ComparisonVectors, settings: MatchSettings) -> Classified:
-    """Score, band by threshold, then apply hard-negative caps and the deterministic NINO + dob rule."""
+    """Score, band by threshold, then apply hard-negative caps and the deterministic NINO + dob rule.
+
+    Caps (with ``hard_negatives``), each naming itself in ``rule``:
+    - ``first_name_conflict`` / ``dob_conflict``: auto -> review (twins; a same-name pair with another date);
+      lifted when a person-unique identifier (NINO, extra ids) agrees. A first-name conflict with no person-level
+      agreement at all (no dob, NINO, id or email) is no match: two members of one household.
+    - ``same_deduplicated_source``: no match (the source holds each person once).
+    - ``first_name_and_dob_conflict`` (spouses), ``generation_conflict`` (Sr/Jr, or the same name with dates of
+      birth a generation apart: parent and child): -> no match.
+    - ``name_only`` / ``namesake_household`` / ``initial_only``: auto -> review when no person-level evidence
+      agrees (dob, NINO, extra id, email) and the pair does not share a place (UPRN, or address where UPRNs are
+      missing), or its household holds two people of that name, or both first names are initials
+      (``no_person_evidence``, with ``auto_needs_person_evidence``: whenever no person-level evidence agrees).
+    """
     weight, parts = model.score(vectors)
+    n = len(weight)
     prob = probability(weight)
     band = np.where(prob >= settings.auto_threshold, 2, np.where(prob >= settings.review_threshold, 1, 0))
-    rule = np.full(len(weight), "", dtype=object)
-    conflict = np.zeros(len(weight), dtype=bool)
+    rule = np.full(n, "", dtype=object)
+    conflict = np.zeros(n, dtype=bool)
     if settings.hard_negatives:
-        # Household evidence (address, surname) is shared by twins, parent and child, spouses: a clear first-name
-        # or date-of-birth conflict caps the pair unless a person-unique identifier (NINO, extra ids) agrees.
-        lifted = vectors.identifier_agrees
-        first, dob = vectors.first_conflict & ~lifted, vectors.dob_conflict & ~lifted
-        gen = vectors.generation_conflict
+        lifted = _flag(vectors, "identifier_agrees", n)
+        first = _flag(vectors, "first_conflict", n) & ~lifted
+        dob = _flag(vectors, "dob_conflict", n) & ~lifted
+        gen = _flag(vectors, "generation_conflict", n)
         for mask, name in ((first, "first_name_conflict"), (dob, "dob_conflict")):
             capped = mask & (band == 2)
             band = np.where(capped, 1, band)
             rule = np.where(capped, name, rule)
-        for mask, name in ((first & dob, "first_name_and_dob_conflict"), (gen, "generation_conflict")):
+        weak = _flag(vectors, "weak_evidence", n)
+        # different first names and nothing person-level in common: two members of one household, not a task
+        for mask, name in ((first & dob, "first_name_and_dob_conflict"), (gen, "generation_conflict"),
+                           (first & weak, "first_name_conflict")):  # fmt: skip
             capped = mask & (band > 0)
             band = np.where(capped, 0, band)
             rule = np.where(capped, name, rule)
         conflict = first | dob | gen
-    same = vectors.same_dedup_source
-    capped = same & (band == 2)
-    band = np.where(capped, 1, band)
-    rule = np.where(capped, "same_deduplicated_source", rule)
+        if settings.auto_needs_person_evidence:
+            caps = ((weak, "no_person_evidence"),)
+        else:  # "M Walker" / "M Walker": an initial stands for anyone in the household with that initial
+            caps = ((weak & ~_flag(vectors, "place_agrees", n), "name_only"),
+                    (weak & _flag(vectors, "namesake", n), "namesake_household"),
+                    (weak & _flag(vectors, "initial_only", n), "initial_only"))  # fmt: skip
+        for mask, name in caps:
+            capped = mask & (band == 2)
+            band = np.where(capped, 1, band)
+            rule = np.where(capped, name, rule)
+    same = _flag(vectors, "same_dedup_source", n)
+    rule = np.where(same & (band >= 1), "same_deduplicated_source", rule)  # declared: two people, no task
+    band = np.where(same, 0, band)
     conflict = conflict | same
     if settings.deterministic_nino_dob:
-        det = vectors.nino_dob_match & ~vectors.generation_conflict & ~same
+        det = _flag(vectors, "nino_dob_match", n) & ~_flag(vectors, "generation_conflict", n) & ~same
         band = np.where(det, 2, band)
         rule = np.where(det, "nino_dob", rule)
         conflict = conflict & ~det

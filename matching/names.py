@@ -87,11 +87,11 @@ def split_suffix(s: pd.Series) -> pd.DataFrame:
 def parse_full_name(full: pd.Series) -> pd.DataFrame:
     """Free-text names into title, first, middle, last and suffix.
 
-    Handles "SMITH, JOHN A", "Mr J Smith", "John Adam Smith Jr", "Anna van der Berg".
+    Handles "SMITH, JOHN A", "Mr J Smith", "John Adam Smith Jr", "SMITH SNR, JOHN", "Anna van der Berg".
 
     Examples:
-        >>> parse_full_name(pd.Series(["SMITH, JOHN A", "Mr J Smith"]))[["first_name", "last_name"]].values.tolist()
-        [['john', 'smith'], ['j', 'smith']]
+        >>> parse_full_name(pd.Series(["SMITH, JOHN A", "Mr J Smith", "SMITH SNR, JOHN"]))[["first_name", "last_name", "name_suffix"]].values.tolist()
+        [['john', 'smith', None], ['j', 'smith', None], ['john', 'smith', 'sr']]
     """
     # "SMITH John": a surname written in capitals before mixed-case given names is the surname
     raw = full.astype("string").str.strip()
@@ -103,7 +103,10 @@ def parse_full_name(full: pd.Series) -> pd.DataFrame:
     comma = text.str.extract(r"^(?P<last>[^,]+?)\s*,\s*(?P<given>.*)$")
     plain = text.str.extract(_LAST_RE)
     has_comma = comma["last"].notna()
-    last = comma["last"].where(has_comma, plain["last"])
+    # "ANDERSON SNR, HENRY": the suffix written with the surname, before the comma
+    comma_suffix = split_suffix(comma["last"])
+    suffix = suffixed["name_suffix"].where(suffixed["name_suffix"].notna(), comma_suffix["name_suffix"])
+    last = comma_suffix["rest"].where(has_comma, plain["last"])
     given = comma["given"].where(has_comma, plain["front"]).str.replace(",", " ", regex=False).str.strip()
     # "SMITH, JOHN A Mr": a title after the comma
     given_t = split_title(given)
@@ -116,7 +119,7 @@ def parse_full_name(full: pd.Series) -> pd.DataFrame:
             "first_name": _blank_to_none(first["first"]),
             "middle_names": _blank_to_none(first["middle"]),
             "last_name": _blank_to_none(last),
-            "name_suffix": suffixed["name_suffix"],
+            "name_suffix": _blank_to_none(suffix),
         },
         index=full.index,
     )

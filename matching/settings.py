@@ -95,10 +95,17 @@ class MatchSettings:
             compared exact / edit distance 1 / 2 / else.
         link_only: only pair records from different sources.
         deduplicated_sources: sources known to hold at most one record per person (e.g. an electoral register
-            verified against DWP, benefit claims keyed on NINO): two of their records are never auto-merged
-            nor clustered together.
-        hard_negatives: cap pairs whose first names or dates of birth clearly conflict at review
-            (both conflicting, or a Sr/Jr conflict: no match), so twins, parent and child, spouses stay apart.
+            verified against DWP, benefit claims keyed on NINO): two of their records are no match (never
+            merged, never a review task), and two of them at one place with one name mark a namesake household.
+        hard_negatives: keep twins, parent and child and spouses apart (see ``matching.linker.classify``): clear
+            first-name or date-of-birth conflicts cap a pair at review (both, a Jr/Sr conflict or the same name a
+            generation apart: no match), typing errors do not count as conflicts; a pair with no person-level
+            agreement (dob, NINO, extra id, email) is not merged without review when it does not share a place,
+            when its household holds two people of that name, or when both first names are initials.
+        auto_needs_person_evidence: when True, a pair needs a person-level agreement (date of birth, NINO, extra
+            id or email) to be merged without review: name + address alone always goes to review. When False
+            (default), name + address alone is enough unless the household holds two people of that name
+            (a Jr/Sr suffix, dates of birth a generation apart, or two records of one deduplicated source).
         deterministic_nino_dob: same NINO and same date of birth is a match whatever the model says.
         tf_adjust_names: term-frequency adjustment of exact first-name and surname agreement.
         u_sample_pairs: random pairs used to estimate u.
@@ -127,6 +134,7 @@ class MatchSettings:
     link_only: bool = False
     deduplicated_sources: tuple[str, ...] = ()
     hard_negatives: bool = True
+    auto_needs_person_evidence: bool = False
     deterministic_nino_dob: bool = True
     tf_adjust_names: bool = True
     u_sample_pairs: int = 1_000_000

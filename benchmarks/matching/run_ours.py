@@ -1,6 +1,6 @@
 """matching worker for bench_people.py: standardise -> cluster on one prepared input, report time and memory.
 
-Usage: python run_ours.py INPUT.pkl OUT_CLUSTERS.csv OUT_AUTO_PAIRS.pkl
+Usage: python run_ours.py INPUT.pkl OUT_CLUSTERS.csv OUT_BANDED_PAIRS.pkl (auto and review pairs)
 """
 
 from __future__ import annotations
@@ -18,6 +18,19 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 from matching import MatchSettings, link_people  # noqa: E402
 
 
+def peak_mib() -> float:
+    """This process's peak resident memory (MiB): VmHWM, which starts afresh at exec, unlike ru_maxrss (which
+    carries the forking parent's resident size into the child and so overstated a small engine's peak)."""
+    try:
+        with open("/proc/self/status", encoding="ascii") as fh:
+            for line in fh:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
 def main() -> None:
     src, out, pairs_out = sys.argv[1], sys.argv[2], sys.argv[3]
     job = pd.read_pickle(src)
@@ -26,10 +39,10 @@ def main() -> None:
     result = link_people(job["records"], settings=settings)
     seconds = time.perf_counter() - t0
     result.clusters.to_csv(out, index=False)
-    auto = result.pairs[result.pairs.band == "auto"][["unique_id_l", "unique_id_r", "rule"]]
-    auto.to_pickle(pairs_out)
-    peak_mib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(json.dumps({"seconds": seconds, "peak_mib": peak_mib, "timings": result.timings,
+    banded = result.pairs[result.pairs.band.isin(["auto", "review"])][["unique_id_l", "unique_id_r", "band", "rule"]]
+    banded.to_pickle(pairs_out)
+    peak = peak_mib()
+    print(json.dumps({"seconds": seconds, "peak_mib": peak, "timings": result.timings,
                       "candidate_pairs": int(result.blocking_report.candidate_pairs.iloc[-1]),
                       "capped_blocks": int(result.blocking_report.capped_blocks.iloc[-1])}))
 

@@ -37,6 +37,15 @@ def test_full_name_forms_are_parsed() -> None:
     assert parsed["name_suffix"].tolist() == [None, None, None, "jr", None, None, None]
 
 
+def test_suffix_written_with_the_surname_before_the_comma() -> None:
+    parsed = parse_full_name(pd.Series(["ANDERSON SNR, HENRY", "SMITH JNR, MR JOHN", "SMITH, JOHN JR"]))
+    assert parsed[["first_name", "last_name", "name_suffix"]].values.tolist() == [
+        ["henry", "anderson", "sr"],
+        ["john", "smith", "jr"],
+        ["john", "smith", "jr"],
+    ]
+
+
 def test_surname_variants_fold_together() -> None:
     got = canonical_surname(pd.Series(["macdonald", "mcdonald", "mackenzie", "mack", "smith-jones", "saint john"]))
     assert got.tolist() == ["mcdonald", "mcdonald", "mckenzie", "mack", "smith jones", "st john"]
