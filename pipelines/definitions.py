@@ -28,13 +28,22 @@ def build_definitions(config: HubConfig, config_path: str | Path, *, full_rebuil
     """Every asset, check, job, schedule and sensor for one hub configuration."""
     extracts = build_extract_assets(config)
     linkage = build_linkage_assets([extract_asset_name(s) for s in config.sources])
+    assets = [gazetteer, *extracts, *linkage, *build_property_assets(), deliveries, run_summary, dq_report]
+    jobs = [nightly_job, delivery_retry_job]
+    resources = {"hub": HubResource(config_path=str(config_path), full_rebuild=full_rebuild)}
+    if config.spark is not None:  # the Spark linkage option: needs the `spark` extra (pyspark, dagster-pyspark)
+        from pipelines.linkage.spark_assets import build_spark_linkage_assets, spark_linkage_job, spark_resource
+
+        assets += build_spark_linkage_assets()
+        jobs.append(spark_linkage_job)
+        resources["pyspark"] = spark_resource(config)
     return Definitions(
-        assets=[gazetteer, *extracts, *linkage, *build_property_assets(), deliveries, run_summary, dq_report],
+        assets=assets,
         asset_checks=build_quality_checks(config),
-        jobs=[nightly_job, delivery_retry_job],
+        jobs=jobs,
         schedules=build_schedules(config),
         sensors=build_sensors(config),
-        resources={"hub": HubResource(config_path=str(config_path), full_rebuild=full_rebuild)},
+        resources=resources,
     )
 
 

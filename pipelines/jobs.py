@@ -10,7 +10,10 @@ from schemas.config import HubConfig
 NIGHTLY_JOB = "nightly_sync"
 DELIVERY_RETRY_JOB = "delivery_retry"
 
-nightly_job = define_asset_job(NIGHTLY_JOB, selection=AssetSelection.all(), hooks={report_on_failure},
+SPARK_GROUP = "linkage_spark"  # the optional Spark linkage assets (hub.yaml `spark:`) run in their own job
+
+nightly_job = define_asset_job(NIGHTLY_JOB, selection=AssetSelection.all() - AssetSelection.groups(SPARK_GROUP),
+                               hooks={report_on_failure},
                                description="Extract every source, resolve addresses, link people, publish, check quality.")
 
 delivery_retry_job = define_asset_job(DELIVERY_RETRY_JOB, selection=AssetSelection.assets("deliveries"),
