@@ -37,6 +37,7 @@ def _rss_mib() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 BANDS = np.array([Band.NONE, Band.REVIEW, Band.AUTO], dtype=object)
 MIN_EM_PAIRS = 200
+START_PRIOR = 0.1  # EM's starting share of matches among candidate pairs
 
 
 @dataclass
@@ -195,10 +196,12 @@ def fit_model(
     gammas = _gamma_matrix(comps, vectors)
     if len(gammas) > settings.em_max_pairs_per_rule:  # the prior needs a sample, not every candidate pair
         gammas = gammas[rng.choice(len(gammas), settings.em_max_pairs_per_rule, replace=False)]
-    _, prior, _ = run_em(
-        comps, gammas, u, m, 0.1, include={c.name for c in comps}, estimate_m=False,
-        max_iterations=settings.em_max_iterations, tolerance=settings.em_tolerance,
-    )  # fmt: skip
+    prior = START_PRIOR  # no candidate pairs (a tiny or brand-new hub): nothing to learn the rate from
+    if len(gammas):
+        _, prior, _ = run_em(
+            comps, gammas, u, m, START_PRIOR, include={c.name for c in comps}, estimate_m=False,
+            max_iterations=settings.em_max_iterations, tolerance=settings.em_tolerance,
+        )  # fmt: skip
     # Score with the probability that two *random* records match (as Splink does), not the candidate-set
     # rate: blocking keys are evidence already counted by the comparisons, so the prior must not count them.
     n_cands = len(cands)

@@ -284,3 +284,16 @@ def test_auto_can_require_person_level_evidence(model: FellegiSunterModel) -> No
                        {"first_name": "Anne", "last_name": "Lee", "date_of_birth": "1950-01-01", **HOME}])  # fmt: skip
     assert pair(link_people(with_dob, model=model, settings=MatchSettings(auto_needs_person_evidence=True)),
                 "s:0", "s:1").band == "auto"  # fmt: skip
+
+
+def test_a_hub_with_no_candidate_pairs_links_nobody_instead_of_failing() -> None:
+    """A tiny or brand-new hub can have no candidate pair at all: the prior cannot be learned, nothing merges."""
+    records = pd.DataFrame({
+        "unique_id": [str(i) for i in range(6)], "source": ["a"] * 3 + ["b"] * 3,
+        "first_name": ["ann", "bob", "cat", "dan", "eve", "fay"], "last_name": ["x", "y", "z", "p", "q", "r"],
+        "date_of_birth": [None] * 6, "uprn": [None] * 6,
+        "postcode": ["AB1 1AA", "AB1 1AB", "AB1 1AC", "ZZ1 1AA", "ZZ1 1AB", "ZZ1 1AC"],
+    })
+    result = link_people(records)
+    assert result.clusters["cluster_id"].nunique() == 6
+    assert 0 < result.model.prior < 1
