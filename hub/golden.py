@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import re
 from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
@@ -15,6 +14,9 @@ from sqlalchemy.orm import Session
 from hub.identity import NEW, plan_ids
 from hub.outbox import PendingEvent, write_events
 from hub.survivorship import choose_attributes
+from hub.survivorship_address import KEPT, MOVED, choose_address
+from hub.survivorship_name import choose_last_name, is_new_name
+from hub.survivorship_status import END_REASON, STATUS, record_status
 from schemas import (
     AttributeLineage,
     AttributeOverride,
@@ -59,7 +61,7 @@ def load_scope_records(session: Session, record_ids: list[int]) -> pd.DataFrame:
     """Records in scope with what survivorship needs: trust, recency and the resolved UPRN."""
     cols = [SourceRecord.id.label("record_id"), SourceSystem.name.label("source"), SourceSystem.trust,
             SourceRecord.source_key, SourceRecord.last_changed, SourceRecord.deleted, SourceRecord.uprn.label("source_uprn"),
-            SourceRecord.matched_uprn, SourceRecord.address_band, SourceRecord.address_score,
+            SourceRecord.matched_uprn, SourceRecord.address_band, SourceRecord.address_score, SourceRecord.attributes,
             *[getattr(SourceRecord, f) for f in GOLDEN_FIELDS if f != "uprn"]]
     rows = []
     for part in _chunks(record_ids):
@@ -113,9 +115,19 @@ def apply_clusters(session: Session, config: HubConfig, clusters: pd.DataFrame, 
     live_ids = [int(i) for i in clusters["record_id"]]
     prior = _prior_xref(session, live_ids)
     plan = plan_ids(clusters, prior)
-    records = load_scope_records(session, live_ids).merge(clusters, on="record_id")
+    records = record_status(load_scope_records(session, live_ids).merge(clusters, on="record_id"), config)
+    # A date of death counts only from a trusted source, or from a trusted record closed because its person died.
+    records["date_of_death"] = records["deceased_on"]
+    was = prior.drop_duplicates("record_id").set_index("record_id")["uprn"].astype("Int64")
+    before_uprn = records["record_id"].map(was).astype("Int64")
+    is_new = ~records["record_id"].isin(was.index)
+    # "fresh": new, or stating another UPRN than when last linked; "changed": new, or changed since last linked
+    records["fresh"] = (is_new | (records["uprn"].notna() & (records["uprn"] != before_uprn).fillna(True))).astype(bool)
+    linked_at = pd.to_datetime(records["record_id"].map(prior.drop_duplicates("record_id").set_index("record_id")["linked_at"]),
+                               utc=True)
+    records["is_new"] = is_new
+    records["changed"] = (is_new | (records["recency"] > linked_at).fillna(False)).astype(bool)
     rules = {a: config.survivorship_rule(a) for a in CHOSEN if a in config.survivorship}
-    chosen = choose_attributes(records, CHOSEN, rules)
     sources_of = records.groupby("cluster_id")["source"].agg(lambda s: sorted(set(s))).to_dict()
     record_info = records.set_index("record_id")[["source", "source_key"]].to_dict(orient="index")
 
@@ -129,6 +141,16 @@ def apply_clusters(session: Session, config: HubConfig, clusters: pd.DataFrame, 
     person_ids = sorted(set(plan.cluster_ids.values()) | set(plan.merged) | plan.retired)
     golden = _current_golden(session, person_ids)
     overrides = _overrides(session, person_ids)
+    known = {c: golden[p] for c, p in plan.cluster_ids.items() if golden[p].version > 0}
+    current_uprn = pd.Series({c: g.uprn for c, g in known.items() if g.uprn is not None}, dtype="Int64")
+    current_name = pd.Series({c: g.last_name for c, g in known.items() if g.last_name is not None}, dtype=object)
+    current_text = pd.Series({c: g.address for c, g in known.items() if g.uprn is None and g.address}, dtype=object)
+    chosen = (choose_attributes(records, tuple(a for a in CHOSEN if a not in ("address", "last_name")), rules)
+              .join(choose_address(records, current_uprn, config.survivorship.get("address"), prior_text=current_text))
+              .join(choose_last_name(records, current_name, config.survivorship.get("last_name"))))
+    trusted_record = (records.set_index("record_id")["trusted"] & records.set_index("record_id")["live"]).to_dict()
+    reasons = records.set_index("record_id")["attributes"].map(
+        lambda a: (a.get(END_REASON) or a.get(STATUS)) if isinstance(a, dict) else None).to_dict()
     events: list[PendingEvent] = []
 
     for absorbed, survivor in plan.merged.items():
@@ -153,6 +175,10 @@ def apply_clusters(session: Session, config: HubConfig, clusters: pd.DataFrame, 
         row = chosen.loc[cluster_id]
         before = snapshot(person) if person.version > 0 else None
         after = {f: _value(row.get(f)) for f in GOLDEN_FIELDS}
+        if before is not None and before.get("uprn") is not None and row.get("address__rule") not in (MOVED, KEPT) \
+                and not trusted_record.get(_value(row.get("address__record_id")), False):
+            # Nothing states the current address any more and only an untrusted source states another: keep it.
+            after.update({f: before.get(f) for f in ("uprn", "address", "postcode")})
         for attr, value in overrides.get(person_id, {}).items():
             after[attr] = value
         is_new = person.version == 0
@@ -196,7 +222,7 @@ def apply_clusters(session: Session, config: HubConfig, clusters: pd.DataFrame, 
                                            {"after": _public(after)}, subs, uprn=after.get("uprn")))
             continue
         summary.updated += 1
-        events.extend(_attribute_events(person_id, person.version, before, after, row, record_info, subs))
+        events.extend(_attribute_events(person_id, person.version, before, after, row, record_info, subs, reasons))
 
     if version_rows:
         closing = [r["person_id"] for r in version_rows]
@@ -226,29 +252,24 @@ def _prior_xref(session: Session, record_ids: list[int]) -> pd.DataFrame:
         person_ids.update(session.scalars(select(Xref.person_id).where(Xref.source_record_id.in_(part))))
     rows = []
     for part in _chunks(sorted(person_ids)):
-        rows.extend(session.execute(select(Xref.source_record_id, Xref.person_id).where(Xref.person_id.in_(part))).all())
-    return pd.DataFrame(rows, columns=["record_id", "person_id"])
+        rows.extend(session.execute(select(Xref.source_record_id, Xref.person_id, Xref.uprn, Xref.linked_at)
+                                    .where(Xref.person_id.in_(part))).all())
+    return pd.DataFrame(rows, columns=["record_id", "person_id", "uprn", "linked_at"])
 
 
 def _public(attrs: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in attrs.items() if v is not None}
 
 
-def _name_key(name: str | None) -> str:
-    """A surname as compared for change-of-name events: case, spacing, punctuation and Mac/Mc do not count."""
-    key = re.sub(r"[^A-Z]", "", (name or "").upper())
-    return "MC" + key[3:] if key.startswith("MAC") and len(key) > 5 else key  # MacLean = McLean
-
-
 def _attribute_events(person_id: int, version: int, before: dict, after: dict, row: pd.Series,
-                      record_info: dict, subs: list[str]) -> list[PendingEvent]:
+                      record_info: dict, subs: list[str], reasons: dict[int, Any]) -> list[PendingEvent]:
     """Change of address, name and death, each naming the source that told us and the evidence."""
     out = []
     checks = (
-        ("change_of_address", "address", ("uprn", "address", "postcode"), before.get("uprn") is not None and before.get("uprn") != after.get("uprn")),
+        ("change_of_address", "address", ("uprn", "address", "postcode"),
+         (before.get("uprn") is not None and before.get("uprn") != after.get("uprn")) or row.get("address__rule") == MOVED),
         ("change_of_name", "last_name", ("title", "first_name", "last_name"),
-         before.get("last_name") is not None and after.get("last_name") is not None
-         and _name_key(before.get("last_name")) != _name_key(after.get("last_name"))),
+         is_new_name(before.get("last_name"), after.get("last_name"))),
         ("death", "date_of_death", ("date_of_death",), before.get("date_of_death") is None and after.get("date_of_death") is not None),
     )
     for event_type, attr, fields, happened in checks:
@@ -257,9 +278,11 @@ def _attribute_events(person_id: int, version: int, before: dict, after: dict, r
         rid = row.get(f"{attr}__record_id")
         info = record_info.get(int(rid)) if rid is not None and not pd.isna(rid) else None
         told_by = info["source"] if info else None
+        evidence = {"source": told_by, "source_key": info["source_key"] if info else None, "rule": row.get(f"{attr}__rule")}
+        if event_type == "death" and info and reasons.get(int(rid)):
+            evidence["closure_reason"] = reasons[int(rid)]  # the record closed because its person died
         payload = {"before": {f: before.get(f) for f in fields}, "after": {f: after.get(f) for f in fields},
-                   "evidence": {"source": told_by, "source_key": info["source_key"] if info else None,
-                                "rule": row.get(f"{attr}__rule")}}
+                   "evidence": evidence}
         out.append(PendingEvent(f"{event_type}:{person_id}:v{version}", event_type, person_id, payload,
                                 [s for s in subs if s != told_by], source=told_by, uprn=after.get("uprn")))
     return out

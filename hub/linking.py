@@ -11,6 +11,8 @@ from sqlalchemy import Engine, insert, select, update
 from sqlalchemy.orm import Session
 
 from hub.golden import GoldenSummary, apply_clusters, drop_deleted_records
+from hub.identity_links import identifier_links, kept_memberships
+from hub.identity_moves import MOVE_RULE, move_evidence_pairs, with_move_evidence
 from schemas import MatchPair, ReviewTask, Run, SourceRecord, SourceSystem, StewardDecision, Xref
 from schemas.base import utcnow
 from schemas.columns import Band, PairFrame, PersonRecord
@@ -32,6 +34,7 @@ class LinkSummary:
     auto_pairs: int = 0
     review_pairs: int = 0
     review_tasks_opened: int = 0
+    move_evidence: int = 0  # review pairs opened as possible moves (closed at one UPRN, same name new at another)
     clusters_in_scope: int = 0
     blocking: dict[str, int] = field(default_factory=dict)
     golden: GoldenSummary = field(default_factory=GoldenSummary)
@@ -46,7 +49,7 @@ def load_person_records(session: Session) -> pd.DataFrame:
     """Every live person record as the matcher's input (``unique_id`` is the record id as text)."""
     cols = [SourceRecord.id, SourceSystem.name.label("source"), SourceRecord.content_hash, SourceRecord.address_hash,
             SourceRecord.linked_hash, SourceRecord.uprn.label("source_uprn"), SourceRecord.matched_uprn,
-            SourceRecord.address_band, *[getattr(SourceRecord, f) for f in MATCH_FIELDS]]
+            SourceRecord.address_band, SourceRecord.last_changed, *[getattr(SourceRecord, f) for f in MATCH_FIELDS]]
     stmt = (select(*cols).join(SourceSystem, SourceSystem.id == SourceRecord.source_id)
             .where(SourceRecord.deleted.is_(False), SourceRecord.kind == "person"))
     frame = pd.DataFrame(session.execute(stmt).all(), columns=[c.key for c in cols])
@@ -105,6 +108,11 @@ def link_people_stage(engine: Engine, config: HubConfig, *, run_id: int | None, 
 
         must, cannot = steward_constraints(session)
         current = None if full else existing_clusters(session)
+        if current is not None:  # people move and change names: see hub.identity_links
+            # Every existing membership is pinned (the matcher's chain checks cross pairs, and a record that moved
+            # no longer matches its old siblings on its own), unless identities conflict.
+            must |= kept_memberships(records, set(current["unique_id"]), current, cannot)
+            must |= identifier_links(records, set(changed[PersonRecord.unique_id]), current, cannot)
         settings = MatchSettings(auto_threshold=config.thresholds.auto_merge, review_threshold=config.thresholds.review,
                                  deduplicated_sources=tuple(s.name for s in config.sources if s.deduplicated))
         stored_model = None if full else _latest_model(session)
@@ -145,6 +153,10 @@ def link_people_stage(engine: Engine, config: HubConfig, *, run_id: int | None, 
         scope = scope.merge(best, on="record_id", how="left")
         summary.golden = apply_clusters(session, config, scope[["record_id", "cluster_id", "link_band", "link_score"]],
                                         run_id=run_id, now=now)
+        if current is not None:  # incremental runs: new records that may be people who moved (review only)
+            evidence = move_evidence_pairs(session, config, records, result.clusters, current, now=now)
+            summary.move_evidence = len(evidence)
+            pairs = with_move_evidence(pairs, evidence)
         summary.auto_pairs, summary.review_pairs, summary.review_tasks_opened = _store_pairs(
             session, pairs, clusters, cannot, run_id)
         updates = [{"id": int(r.id), "linked_hash": r.new_linked_hash} for r in changed.itertuples(index=False)]
@@ -228,7 +240,7 @@ def _store_pairs(session: Session, pairs: pd.DataFrame, clusters: pd.DataFrame, 
         if pid in open_pairs or (a, b) in rejected or cl.get(a) == cl.get(b):
             continue
         tasks.append({"kind": "person_pair", "status": "open", "pair_id": pid, "score": x["match_probability"],
-                      "detail": {"band": x["band"]}})
+                      "detail": {"band": x["band"], **({"reason": MOVE_RULE} if x["rule"] == MOVE_RULE else {})}})
     if tasks:
         session.execute(insert(ReviewTask), tasks)
     auto = int((kept[PairFrame.band] == Band.AUTO).sum())

@@ -9,7 +9,9 @@ ADDRESS_UNIT = ("uprn", "address", "postcode")
 DEFAULT_RULES = {"address": "recent"}  # people move: the newest report of an address wins unless configured
 
 
-def _rank(candidates: pd.DataFrame, rule: str, value_col: str) -> pd.DataFrame:
+def rank(candidates: pd.DataFrame, rule: str, value_col: str) -> pd.DataFrame:
+    """Candidates sorted best first within each cluster by ``rule``; a ``_prefer`` column, when present,
+    ranks ahead of the rule (higher first)."""
     if rule == "recent":
         keys, asc = ["recency", "trust"], [False, False]
     elif rule == "complete":
@@ -23,6 +25,8 @@ def _rank(candidates: pd.DataFrame, rule: str, value_col: str) -> pd.DataFrame:
         keys, asc = ["trust", "recency"], [False, False]
     else:
         raise ValueError(f"unknown survivorship rule {rule!r}")
+    if "_prefer" in candidates:
+        keys, asc = ["_prefer", *keys], [False, *asc]
     return candidates.sort_values(["cluster_id", *keys, "record_id"], ascending=[True, *asc, True], kind="mergesort")
 
 
@@ -56,7 +60,7 @@ def choose_attributes(records: pd.DataFrame, attributes: tuple[str, ...], rules:
         if attr == "address" and "uprn" in records:
             present |= records["uprn"].notna()
         candidates = records[present]
-        best = _rank(candidates, rule, value_col).drop_duplicates("cluster_id", keep="first").set_index("cluster_id")
+        best = rank(candidates, rule, value_col).drop_duplicates("cluster_id", keep="first").set_index("cluster_id")
         cols = list(ADDRESS_UNIT) if attr == "address" else [attr]
         for col in cols:
             if col in best:

@@ -15,6 +15,8 @@ from synthetic.population import households, people_frame
 EVENT_COLUMNS = ["day", "event_type", "person_id", "old_uprn", "new_uprn", "old_last_name", "new_last_name", "date"]
 # Yearly rates: per household (move, leave_area, arrive), per person (marriage pairs), per adult child
 # (leave_home), per adult (claim_new), per claim (claim_end).
+# Closure reasons as the billing, benefits and housing systems record them.
+MOVED, DECEASED = "MOVED OUT", "DECEASED"
 RATES = {"move": 0.07, "leave_area": 0.02, "arrive": 0.02, "marriage": 0.005, "leave_home": 0.10, "claim_new": 0.02, "claim_end": 0.12}
 
 
@@ -131,18 +133,19 @@ class World:
         if self.schedule("council_tax", 0, 21, "new", key, self.row(head, uprn, uprn_held=bool(self.rng.random() < 0.7)), p=0.98):
             self.ct_of_hh[h] = key
 
-    def close_account(self, h: int, lo: int = 0, hi: int = 10) -> None:
+    def close_account(self, h: int, reason: str, lo: int = 0, hi: int = 10) -> None:
+        """Close the household's council tax account, with the closure reason the billing system records."""
         key = self.ct_of_hh.pop(h, None)
         if key is not None and self.members.get(h):
             self.event("closed_account", self.members[h][0], old_uprn=self.hh_uprn.get(h))
         if key is not None:
-            self.schedule("council_tax", lo, hi, "set", key, {"end": np.datetime64(self.date())})
+            self.schedule("council_tax", lo, hi, "set", key, {"end": np.datetime64(self.date()), "end_reason": reason})
 
-    def end_tenancy(self, pos: int) -> None:
+    def end_tenancy(self, pos: int, reason: str) -> None:
         key = self.ten.pop(self.pid(pos), None)
         if key is not None:
             self.event("closed_account", pos, old_uprn=self.hh_uprn.get(int(self.hh_of[pos])))
-            self.schedule("housing_tenancies", 0, 14, "set", key, {"end": np.datetime64(self.date())})
+            self.schedule("housing_tenancies", 0, 14, "set", key, {"end": np.datetime64(self.date()), "end_reason": reason})
 
     def start_tenancy(self, h: int, uprn: int) -> None:
         ref = self.new_key("housing_tenancies", "T")
@@ -176,7 +179,7 @@ class World:
             else:
                 self.schedule("benefits", 0, 30, "set", self.ben[pid], {"uprn": new_uprn}, p=0.9)
         if pid in self.ten:
-            self.end_tenancy(pos)
+            self.end_tenancy(pos, MOVED)
 
     # -- the events ---------------------------------------------------------------------------
     def take_vacant(self) -> int | None:
@@ -188,7 +191,7 @@ class World:
 
     def move_household(self, h: int, new_uprn: int | None) -> None:
         old = self.hh_uprn.get(h)
-        self.close_account(h)
+        self.close_account(h, MOVED)
         for pos in self.members[h]:
             self.event("move", pos, old_uprn=old, new_uprn=new_uprn, old_last=self.last[pos], new_last=self.last[pos])
             self.person_moved(pos, new_uprn)
@@ -232,25 +235,29 @@ class World:
         if pid in self.er:
             self.schedule("electoral_register", 7, 30, "delete", self.er.pop(pid), p=0.95)
         if pid in self.ben:
+            # Benefits systems end the claim with the date of death (DWP and Tell Us Once notify them).
             self.event("closed_account", pos)
-            self.schedule("benefits", 0, 14, "delete", self.ben.pop(pid))
+            today = np.datetime64(self.date())
+            self.schedule("benefits", 0, 14, "set", self.ben.pop(pid),
+                          {"end": today, "end_reason": DECEASED, "date_of_death": today})
         if pid in self.ten:
-            self.end_tenancy(pos)
+            self.end_tenancy(pos, DECEASED)
         was_head = self.members[h][0] == pos
         if len(self.members[h]) == 1:
-            self.close_account(h, 5, 40)
+            self.close_account(h, DECEASED, 5, 40)
             old = self.hh_uprn.get(h)
             if old is not None:
                 self.vacant.append(old)
                 if old in self.stock:
                     self.set_tenure(old, "VOID")
             self.hh_uprn[h] = None
+        if was_head and len(self.members[h]) > 1 and h in self.ct_of_hh:
+            # The liable person died: the account closes as deceased and the survivor becomes liable on a new one.
+            self.close_account(h, DECEASED, 10, 40)
+            self.members[h].remove(pos)
+            self.open_account(h, self.hh_uprn[h])
+            return
         self.members[h].remove(pos)
-        if was_head and self.members[h]:
-            new_head = self.members[h][0]
-            key = self.ct_of_hh.get(h)
-            if key is not None:
-                self.schedule("council_tax", 10, 40, "set", key, {"person_id": self.pid(new_head), "last_name": self.last[new_head]}, p=0.9)
 
     def marry(self, w: int, m: int) -> None:
         old, new = self.last[w], self.last[m] if self.rng.random() < 0.75 else self.last[w]
@@ -274,7 +281,7 @@ class World:
         self.event("move", pos, old_uprn=old, new_uprn=new, old_last=self.last[pos], new_last=self.last[pos])
         self.person_moved(pos, new)
         if len(self.members[h_old]) == 1:
-            self.close_account(h_old)
+            self.close_account(h_old, MOVED)
             if old is not None:
                 self.vacant.append(old)
             self.hh_uprn[h_old] = None

@@ -18,8 +18,12 @@ PUBLISH = {
     "benefits": [{"kind": "sql_events", "table": "mdh_events"}],
     "housing_tenancies": [{"kind": "files", "folder": "outbox/housing_tenancies", "format": "json"}],
 }
-# Sources that hold each person once (one elector, one claimant, one tenant record per person).
-DEDUPLICATED = {"electoral_register", "benefits", "housing_tenancies"}
+# Sources that hold each person once (one elector, one claimant per person). Not the tenancy system: it
+# holds one record per tenancy, so a tenant who moves to another council home appears again.
+DEDUPLICATED = {"electoral_register", "benefits"}
+# Service requests name where a problem was reported, not where the requester lives: below this trust a
+# source neither moves a person's current address nor records a death.
+EVENT_MIN_TRUST = 2
 
 
 def hub_config(urls: dict[str, str]) -> dict:
@@ -49,6 +53,7 @@ def hub_config(urls: dict[str, str]) -> dict:
         "hub": "sqlite:///hub.db",
         "gazetteer": {"path": "gazetteer/addressbase_premium.csv"},
         "thresholds": {"auto_merge": 0.99, "review": 0.8},
+        "events": {"min_trust": EVENT_MIN_TRUST},
         "sources": sources,
     }
 

@@ -57,6 +57,13 @@ def _blank(a: np.ndarray) -> np.ndarray:
     return np.where(pd.isna(a) | (a == ""), None, a).astype(object)
 
 
+def _opt(df: pd.DataFrame, col: str) -> np.ndarray:
+    """An optional state column (closure reason, date of death): ``None`` where the state never set it."""
+    if col not in df:
+        return np.full(len(df), None, dtype=object)
+    return _blank(df[col].to_numpy(dtype=object))
+
+
 def _suffixed(df: pd.DataFrame, spec: SourceSpec, seed: int, log: NoiseLog, rate: float) -> np.ndarray:
     """Surnames with JNR/SNR where a father and son share a name and the clerk noted it (not noise: a real marker)."""
     from synthetic.rand import key_uniform
@@ -83,7 +90,7 @@ def render_council_tax(df: pd.DataFrame, spec: SourceSpec, seed: int, log: Noise
         "post_code": _blank(df.postcode.to_numpy()),
         "uprn_ref": np.where(df.uprn_held.to_numpy(), df.uprn.to_numpy(), None),
         "liable_from": _d(df.start, "%Y-%m-%d"), "liable_to": _d(df.end, "%Y-%m-%d"),
-        "account_status": np.where(df.end.notna(), "CLOSED", "LIVE"),
+        "account_status": np.where(df.end.notna(), "CLOSED", "LIVE"), "close_reason": _opt(df, "end_reason"),
         "last_modified": df.updated_at.to_numpy(),
     })
 
@@ -113,7 +120,8 @@ def render_housing(df: pd.DataFrame, spec: SourceSpec, seed: int, log: NoiseLog)
         "house_no": _blank(df.pao_num.to_numpy()), "house_name": _blank(df.pao_name.to_numpy()),
         "street_name": _blank(np.where(flat_after, df.street + " " + df.sao, df.street)),
         "district": _blank(df.locality.to_numpy()), "town": df.town.to_numpy(), "post_code": _blank(df.postcode.to_numpy()),
-        "tenancy_start": _d(df.start, "%d/%m/%Y"), "tenancy_end": _d(df.end, "%d/%m/%Y"), "updated": df.updated_at.to_numpy(),
+        "tenancy_start": _d(df.start, "%d/%m/%Y"), "tenancy_end": _d(df.end, "%d/%m/%Y"),
+        "end_reason": _opt(df, "end_reason"), "updated": df.updated_at.to_numpy(),
     })
 
 
@@ -134,6 +142,9 @@ def render_benefits(df: pd.DataFrame, spec: SourceSpec, seed: int, log: NoiseLog
     out["post_code"] = _blank(df.postcode.to_numpy())
     out["tel_no"] = df.phone.to_numpy()
     out["email_address"] = df.email.to_numpy()
+    out["claim_end"] = _d(df.end, "%Y-%m-%d")
+    out["end_reason"] = _opt(df, "end_reason")
+    out["date_of_death"] = _d(_opt(df, "date_of_death"), "%Y-%m-%d")
     out["modified_at"] = df.updated_at.to_numpy()
     return out
 
@@ -212,7 +223,8 @@ SOURCES: tuple[SourceSpec, ...] = (
                {"full_name": "lead_name", "address": "prop_addr", "postcode": "post_code", "uprn": "uprn_ref"},
                NoiseRates(typo=0.02, nickname=0.01, initials=0.04, swapped_names=0.004, mac_mc=0.15, abbreviation=0.3,
                           flat_notation=0.12, postcode_missing=0.01, postcode_typo=0.01, case_punctuation=0.04, stale_address=0.01),
-               render_council_tax, attributes={"start_date": "liable_from", "end_date": "liable_to", "status": "account_status"},
+               render_council_tax, attributes={"start_date": "liable_from", "end_date": "liable_to", "status": "account_status",
+                                               "end_reason": "close_reason"},
                int_columns=("uprn_ref",)),
     SourceSpec("electoral_register", "person", "elector", "elector_no", 2, "last_changed", _ER_FIELDS,
                NoiseRates(typo=0.012, nickname=0.004, swapped_names=0.002, mac_mc=0.08, abbreviation=0.08, flat_notation=0.05,
@@ -224,14 +236,15 @@ SOURCES: tuple[SourceSpec, ...] = (
                 "locality": "district", "town": "town", "postcode": "post_code"},
                NoiseRates(typo=0.02, nickname=0.02, swapped_names=0.01, mac_mc=0.1, dob_day_month_swap=0.02, dob_missing=0.03,
                           abbreviation=0.2, flat_notation=0.1, postcode_missing=0.03, postcode_typo=0.02, case_punctuation=0.05),
-               render_housing, date_format="%d/%m/%Y"),
+               render_housing, date_format="%d/%m/%Y",
+               attributes={"start_date": "tenancy_start", "end_date": "tenancy_end", "end_reason": "end_reason"}),
     SourceSpec("benefits", "person", "claimant", "claimant_id", 5, "modified_at",
                {"title": "title", "first_name": "first_name", "middle_names": "middle_name", "last_name": "surname",
                 "date_of_birth": "birth_date", "nino": "nino", **{f"address_line_{i}": f"address_line_{i}" for i in range(1, 5)},
-                "postcode": "post_code", "phone": "tel_no", "email": "email_address"},
+                "postcode": "post_code", "phone": "tel_no", "email": "email_address", "date_of_death": "date_of_death"},
                NoiseRates(typo=0.01, nickname=0.01, mac_mc=0.05, dob_day_month_swap=0.01, dob_missing=0.005, abbreviation=0.15,
                           flat_notation=0.05, postcode_missing=0.01, postcode_typo=0.01, case_punctuation=0.03, stale_address=0.01),
-               render_benefits),
+               render_benefits, attributes={"end_date": "claim_end", "end_reason": "end_reason"}),
     SourceSpec("service_requests", "person", None, "RequestID", 1, "LastUpdated",
                {"full_name": "CustomerName", "phone": "ContactPhone", "email": "ContactEmail", "address": "Location"},
                NoiseRates(typo=0.05, nickname=0.15, initials=0.1, swapped_names=0.03, mac_mc=0.2, abbreviation=0.5,

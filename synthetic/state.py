@@ -83,7 +83,8 @@ def initial_state(rng: np.random.Generator, gaz: Gazetteer, hh: pd.DataFrame, pe
     end = past_days(rng, m, 40, 3000)
     ended = np.where(rng.random(m) < 0.05, np.datetime64("NaT"), end).astype("datetime64[D]")  # closure missed
     hist = _frame(_keys(rng, "CT", m, 9), old.person_id.to_numpy(), dwellings[rng.integers(0, len(dwellings), m)],
-                  old.last_name.to_numpy(), end - rng.integers(200, 4000, m).astype("timedelta64[D]"), ended, stamp(rng, end, m))
+                  old.last_name.to_numpy(), end - rng.integers(200, 4000, m).astype("timedelta64[D]"), ended, stamp(rng, end, m),
+                  end_reason=np.where(np.isnat(ended), None, "MOVED OUT").astype(object))
     ct = pd.concat([ct, hist], ignore_index=True)
     ct["uprn_held"] = rng.random(len(ct)) < 0.7
     out["council_tax"] = ct

@@ -29,15 +29,21 @@ from hub.linking import link_people_stage
 from hub.matchers import stored_gazetteer_matcher
 from hub.reference import load_gazetteer_if_changed
 from hub.store import open_hub
-from schemas import ChangeEvent, SourceRecord, SourceSystem, Xref
+from schemas import ChangeEvent, MatchPair, Run, SourceRecord, SourceSystem, Xref
 from schemas.config import load_config
 
 EVENT_OF = {"move": "change_of_address", "marriage": "change_of_name", "death": "death"}
 
 
 def run_once(config_path: Path, *, full: bool) -> dict[str, float]:
+    """One pipeline run as ``mdh run`` makes it: a Run row, so incremental days reuse the stored model."""
     cfg = load_config(config_path)
     engine = open_hub(cfg.hub)
+    with Session(engine) as s, s.begin():
+        run = Run(kind="full" if full else "incremental")
+        s.add(run)
+        s.flush()
+        run_id = run.id
     timings = {}
     t = time.perf_counter()
     load_gazetteer_if_changed(engine, cfg.gazetteer.path)
@@ -50,9 +56,11 @@ def run_once(config_path: Path, *, full: bool) -> dict[str, float]:
     resolve_addresses(engine, cfg, stored_gazetteer_matcher(engine, cfg), full=full)
     timings["addresses"] = time.perf_counter() - t
     t = time.perf_counter()
-    link_people_stage(engine, cfg, run_id=None, full=full)
+    link_people_stage(engine, cfg, run_id=run_id, full=full)
     timings["people"] = time.perf_counter() - t
     timings["total"] = sum(timings.values())
+    with Session(engine) as s, s.begin():
+        s.get(Run, run_id).status = "ok"
     return timings
 
 
@@ -66,40 +74,164 @@ def golden_to_true(engine, truth: pd.DataFrame) -> pd.Series:
     return xref.groupby("golden")["person_id"].agg(lambda s: s.mode().iat[0])
 
 
+def _change_rows(council: Path, source) -> pd.DataFrame:
+    """Every upserted row of ``source`` over the prepared days, with the day it arrived."""
+    parts = []
+    for path in sorted((council / "changes").glob(f"day_*/{source.name}.csv")):
+        df = pd.read_csv(path, dtype=str, keep_default_na=False).replace("", None)
+        parts.append(df[df["_op"] == "upsert"].assign(_day=int(path.parent.name[4:])))
+    return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=[source.key, "_day"])
+
+
+def revealed_events(council: Path) -> pd.DataFrame:
+    """True life events with how the sources reveal them (``how``), from truth and the rows each source was sent.
+
+    Moves within the area: ``inplace`` (a record the person already had now states the new UPRN),
+    ``new_linkable`` (only a new record states it, it arrived with a date of birth and a NINO, and another record
+    of the person holds both), ``new_unlinkable`` (only a new record, without a date of birth + NINO shared with
+    an earlier record: in effect closed at the old UPRN + same name at the new one, which must not be auto-merged), ``unrevealed``. Arrivals from outside
+    (``arrival``) are new persons, moves out of the area (``left_area``) show only as closures.
+    Deaths: ``recorded`` when a trusted source was sent a date of death or a deceased closure reason.
+    Marriages with a new surname: ``recorded`` when a source was sent a row of the person with that surname.
+    """
+    from hub.survivorship_status import deceased_pattern
+
+    cfg = load_config(council / "hub.yaml")
+    events = pd.read_csv(council / "truth" / "events.csv")
+    records = pd.read_csv(council / "truth" / "records.csv", dtype={"source_key": str})
+    first_day = records.groupby(["source", "source_key"])["day"].transform("min")
+    records = records.assign(first_day=first_day)
+    ident_sources = {s.name for s in cfg.sources if {"date_of_birth", "nino"} & set(s.fields)}
+    pattern = deceased_pattern(cfg.events.deceased_reasons)
+    person_of = records.drop_duplicates(["source", "source_key"], keep="last").set_index(["source", "source_key"])["person_id"]
+    told_death: set[int] = set()
+    named: set[tuple[int, str]] = set()
+    with_ids: set[tuple[str, str]] = set()  # rows that arrived with both a date of birth and a NINO
+    for src in cfg.sources:
+        if src.kind != "person":
+            continue
+        rows = _change_rows(council, src)
+        if rows.empty:
+            continue
+        if {"date_of_birth", "nino"} <= set(src.fields):
+            held = rows
+            if src.table:  # and the records as they stand in the source now (day-0 records too)
+                cols = [src.key, src.fields["date_of_birth"], src.fields["nino"]]
+                held = pd.concat([rows[cols], pd.read_sql_table(src.table, src.url, columns=cols)])
+            both = held[src.fields["date_of_birth"]].notna() & held[src.fields["nino"]].notna()
+            with_ids.update((src.name, str(k)) for k in held.loc[both, src.key])
+        pids = pd.Series(list(zip([src.name] * len(rows), rows[src.key]))).map(person_of).to_numpy()
+        if src.trust >= cfg.events.min_trust:
+            dead = pd.Series(False, index=rows.index)
+            if "date_of_death" in src.fields:
+                dead |= rows[src.fields["date_of_death"]].notna()
+            for attr in ("end_reason", "status"):
+                col = src.attributes.get(attr)
+                if col in rows:
+                    dead |= rows[col].fillna("").map(lambda v: bool(pattern.search(v)))
+            told_death.update(int(p) for p in pids[dead.to_numpy()] if pd.notna(p))
+        name_cols = [src.fields[f] for f in ("last_name", "full_name") if f in src.fields]
+        text = rows[name_cols].fillna("").agg(" ".join, axis=1).str.upper()
+        named.update((int(p), t) for p, t in zip(pids, text) if pd.notna(p))
+    how = []
+    for e in events.itertuples(index=False):
+        if e.event_type == "move":
+            if pd.isna(e.old_uprn):
+                how.append("arrival")
+                continue
+            if pd.isna(e.new_uprn):
+                how.append("left_area")
+                continue
+            mine = records[records["person_id"] == e.person_id]
+            at_new = mine[(mine["uprn"] == e.new_uprn) & (mine["day"] >= e.day)]
+            if at_new.empty:
+                how.append("unrevealed")
+            elif (at_new["first_day"] < e.day).any():
+                how.append("inplace")
+            else:
+                new_keys = set(zip(at_new["source"], at_new["source_key"]))
+                others = mine[[k not in new_keys for k in zip(mine["source"], mine["source_key"])]]
+                carries_ids = any(k in with_ids for k in new_keys)
+                linkable = carries_ids and any(k in with_ids for k in zip(others["source"], others["source_key"]))
+                how.append("new_linkable" if linkable else "new_unlinkable")
+        elif e.event_type == "death":
+            how.append("recorded" if e.person_id in told_death else "unrevealed")
+        elif e.event_type == "marriage":
+            if e.old_last_name == e.new_last_name:
+                how.append("same_name")
+            else:
+                seen = any(p == e.person_id and str(e.new_last_name).upper() in t for p, t in named if p == e.person_id)
+                how.append("recorded" if seen else "unrevealed")
+        else:
+            how.append("")
+    return events.assign(how=how)
+
+
+REVEALED = {"change_of_address": ("inplace", "new_linkable", "new_unlinkable"), "change_of_name": ("recorded",),
+            "death": ("recorded",)}
+LINKABLE = {"change_of_address": ("inplace", "new_linkable"), "change_of_name": ("recorded",), "death": ("recorded",)}
+IN_TRUTH = {"change_of_address": ("inplace", "new_linkable", "new_unlinkable", "unrevealed"),
+            "change_of_name": ("recorded", "unrevealed"), "death": ("recorded", "unrevealed")}
+
+
 def score_events(council: Path, days: int) -> dict:
+    """Precision against every true event of the type; recall against all, against those the sources reveal,
+    and against those revealed with evidence the matcher may link (see ``revealed_events``)."""
     config_path = council / "hub.yaml"
     cfg = load_config(config_path)
     engine = open_hub(cfg.hub)
     truth = pd.read_csv(council / "truth" / "records.csv", dtype={"source_key": str})
     truth = truth.sort_values("day").drop_duplicates(["source", "source_key"], keep="last")[["source", "source_key", "person_id"]]
-    true_events = pd.read_csv(council / "truth" / "events.csv")
+    true_events = revealed_events(council)
     true_events = true_events[true_events["event_type"].isin(EVENT_OF)]
     true_events = true_events.assign(hub_type=true_events["event_type"].map(EVENT_OF))
-    # A move out of the council area has no new UPRN: the hub can only see the old records close.
-    # Score moves the sources could tell us about: a record of the person stating the new UPRN.
-    all_records = pd.read_csv(council / "truth" / "records.csv", dtype={"source_key": str})
-    stated = set(zip(all_records["person_id"], all_records["uprn"]))
-    is_move = true_events["event_type"] == "move"
-    observable = ~is_move | [(p, u) in stated for p, u in zip(true_events["person_id"], true_events["new_uprn"])]
-    true_events = true_events[observable]
     mapping = golden_to_true(engine, truth)
     with Session(engine) as s:
-        rows = s.execute(select(ChangeEvent.event_type, ChangeEvent.person_id, ChangeEvent.run_id, ChangeEvent.source)
+        rows = s.execute(select(ChangeEvent.event_type, ChangeEvent.person_id, ChangeEvent.run_id, ChangeEvent.source,
+                                ChangeEvent.payload)
                          .where(ChangeEvent.event_type.in_(list(EVENT_OF.values())))).all()
-    detected = pd.DataFrame(rows, columns=["hub_type", "golden", "run_id", "source"])
+    detected = pd.DataFrame(rows, columns=["hub_type", "golden", "run_id", "source", "payload"])
     detected["person_id"] = detected["golden"].map(mapping)
     out = {}
     for kind in EVENT_OF.values():
         d = detected[detected["hub_type"] == kind]
         t = true_events[true_events["hub_type"] == kind]
-        true_keys = set(zip(t["person_id"], t["hub_type"]))
         det_keys = list(zip(d["person_id"], d["hub_type"]))
-        correct = sum(k in true_keys for k in det_keys)
-        found = len(true_keys & set(det_keys))
-        out[kind] = {"true": len(true_keys), "detected": len(det_keys), "correct": correct,
-                     "precision": correct / len(det_keys) if det_keys else None,
-                     "recall": found / len(true_keys) if true_keys else None}
+        res: dict = {"detected": len(det_keys), "by_how": t["how"].value_counts().to_dict()}
+        every = set(zip(t.loc[t["how"].isin(IN_TRUTH[kind]), "person_id"], t.loc[t["how"].isin(IN_TRUTH[kind]), "hub_type"]))
+        correct = sum(k in every for k in det_keys)
+        res["correct"] = correct
+        res["precision"] = correct / len(det_keys) if det_keys else None
+        wrong = d[np.array([k not in every for k in det_keys], dtype=bool)]
+        res["wrong"] = [{"golden": int(g), "true_person": None if pd.isna(p) else int(p), "evidence": (pl or {}).get("evidence")}
+                        for g, p, pl in zip(wrong["golden"], wrong["person_id"], wrong["payload"])][:20]
+        for label, hows in (("all", IN_TRUTH[kind]), ("revealed", REVEALED[kind]), ("linkable", LINKABLE[kind])):
+            sub = t[t["how"].isin(hows)]
+            keys = set(zip(sub["person_id"], sub["hub_type"]))
+            found = len(keys & set(det_keys))
+            res[f"true_{label}"] = len(keys)
+            res[f"recall_{label}"] = found / len(keys) if keys else None
+        undetected = np.array([k not in set(det_keys) for k in zip(t["person_id"], t["hub_type"])], dtype=bool)
+        missed = t[t["how"].isin(LINKABLE[kind]).to_numpy() & undetected]
+        res["missed_linkable"] = missed[["day", "person_id", "how"]].to_dict(orient="records")[:20]
+        out[kind] = res
+    out["move_evidence"] = _score_move_evidence(engine, truth, true_events)
     return out
+
+
+def _score_move_evidence(engine, truth: pd.DataFrame, true_events: pd.DataFrame) -> dict:
+    """Review tasks opened as move evidence: how many pair two records of one true person, and which moves."""
+    with Session(engine) as s:
+        rows = s.execute(select(MatchPair.record_id_l, MatchPair.record_id_r).where(MatchPair.rule == "move_evidence")).all()
+        keys = dict(s.execute(select(SourceRecord.id, SourceSystem.name + ":" + SourceRecord.source_key)
+                              .join(SourceSystem, SourceSystem.id == SourceRecord.source_id)).all())
+    person = dict(zip(truth["source"] + ":" + truth["source_key"], truth["person_id"]))
+    same = [(person.get(keys.get(a)), person.get(keys.get(b))) for a, b in rows]
+    right = {p for p, q in same if p is not None and p == q}
+    name_only = true_events[(true_events["hub_type"] == "change_of_address") & (true_events["how"] == "new_unlinkable")]
+    return {"pairs": len(rows), "same_true_person": sum(p is not None and p == q for p, q in same),
+            "name_only_moves": int(name_only["person_id"].nunique()),
+            "name_only_moves_with_evidence": len(right & set(name_only["person_id"]))}
 
 
 def touch_fraction(council: Path, fraction: float, seed: int = 0) -> int:
@@ -131,9 +263,13 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=11)
     parser.add_argument("--out", type=Path, required=True)
     parser.add_argument("--touch", type=float, default=None, help="time a day with this fraction of rows changed")
+    parser.add_argument("--score-only", action="store_true", help="score an already-built council in --out")
     args = parser.parse_args()
     from synthetic import SynthSettings, apply_day, write_council
 
+    if args.score_only:
+        print(json.dumps(score_events(args.out, args.days), indent=2, default=str))
+        return
     t = time.perf_counter()
     write_council(args.out, SynthSettings(people=args.people, days=0 if args.touch else args.days, seed=args.seed))
     report: dict = {"people": args.people, "synth_s": round(time.perf_counter() - t, 1)}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 
 import pandas as pd
@@ -22,6 +23,7 @@ from schemas import (
     SourceSystem,
     Xref,
 )
+from schemas.base import utcnow
 from schemas.config import parse_config
 
 
@@ -121,6 +123,7 @@ def test_change_of_address_name_and_death_events_name_the_source(hub) -> None:
     with Session(engine) as s, s.begin():
         rec = s.get(SourceRecord, a)
         rec.uprn, rec.address, rec.last_name, rec.date_of_death = 200, "2 NEW RD", "BROWN", "2026-01-01"
+        rec.last_changed = utcnow()  # as ingest marks a record whose content changed
     summary = apply(engine, config, [(a, "c"), (b, "c")])
     assert summary.event_counts == {"change_of_address": 1, "change_of_name": 1, "death": 1}
     with Session(engine) as s:
@@ -185,3 +188,111 @@ def test_mac_mc_spelling_or_a_lost_surname_is_not_a_change_of_name(hub) -> None:
         s.get(SourceRecord, a).last_name = None
         s.get(SourceRecord, b).last_name = None
     assert "change_of_name" not in apply(engine, config, [(a, "c"), (b, "c")]).event_counts
+
+
+def test_new_record_linking_to_a_person_at_a_new_uprn_is_a_change_of_address(hub) -> None:
+    engine, config = hub
+    a = add_record(engine, "ctax", "A", last_name="JONES", uprn=100, address="1 OLD RD")
+    b = add_record(engine, "housing", "B", last_name="JONES", uprn=100)
+    apply(engine, config, [(a, "c"), (b, "c")])
+    pid = person_of(engine, a)
+    with Session(engine) as s, s.begin():  # the old account closes as the new one opens
+        s.get(SourceRecord, a).attributes = {"end_date": "2026-01-10", "end_reason": "MOVED OUT"}
+    c = add_record(engine, "ctax", "C", last_name="JONES", uprn=200, address="2 NEW RD")
+    summary = apply(engine, config, [(a, "c"), (b, "c"), (c, "c")])
+    assert summary.event_counts == {"change_of_address": 1}
+    with Session(engine) as s:
+        coa = s.scalar(select(ChangeEvent).where(ChangeEvent.event_type == "change_of_address"))
+        assert coa.person_id == pid and coa.payload["after"]["uprn"] == 200
+        assert coa.payload["evidence"] == {"source": "ctax", "source_key": "C", "rule": "moved"}
+        assert s.get(GoldenPerson, pid).uprn == 200
+    assert apply(engine, config, [(a, "c"), (b, "c"), (c, "c")]).events == 0
+
+
+def test_closure_at_the_old_address_or_a_touched_stale_record_moves_nobody(hub) -> None:
+    engine, config = hub
+    a = add_record(engine, "ctax", "A", last_name="JONES", uprn=100)
+    old = dt.datetime(2020, 1, 1, tzinfo=dt.timezone.utc)
+    b = add_record(engine, "housing", "B", last_name="JONES", uprn=300, last_changed=old)  # always disagreed (stale)
+    apply(engine, config, [(a, "c"), (b, "c")])
+    pid = person_of(engine, a)
+    with Session(engine) as s:
+        assert s.get(GoldenPerson, pid).uprn == 100
+    with Session(engine) as s, s.begin():
+        s.get(SourceRecord, a).attributes = {"end_date": "2026-01-10", "end_reason": "MOVED OUT"}
+        s.get(SourceRecord, b).phone = "07700900000"  # touched, address unchanged
+    summary = apply(engine, config, [(a, "c"), (b, "c")])
+    assert "change_of_address" not in summary.event_counts
+    with Session(engine) as s:
+        assert s.get(GoldenPerson, pid).uprn == 100  # the last known address stays until news of a new one
+
+
+def test_death_from_a_deceased_closure_reason_names_the_record(hub) -> None:
+    engine, config = hub
+    a = add_record(engine, "ctax", "A", last_name="JONES", uprn=100)
+    b = add_record(engine, "housing", "B", last_name="JONES")
+    apply(engine, config, [(a, "c"), (b, "c")])
+    pid = person_of(engine, a)
+    with Session(engine) as s, s.begin():
+        s.get(SourceRecord, a).attributes = {"end_date": "2026-01-10", "end_reason": "DECEASED", "status": "CLOSED"}
+    summary = apply(engine, config, [(a, "c"), (b, "c")])
+    assert summary.event_counts == {"death": 1}
+    with Session(engine) as s:
+        death = s.scalar(select(ChangeEvent).where(ChangeEvent.event_type == "death"))
+        assert death.payload["after"] == {"date_of_death": "2026-01-10"} and death.source == "ctax"
+        assert death.payload["evidence"]["closure_reason"] == "DECEASED"
+        gp = s.get(GoldenPerson, pid)
+        assert (gp.date_of_death, gp.uprn) == ("2026-01-10", 100)
+    assert apply(engine, config, [(a, "c"), (b, "c")]).events == 0
+
+
+@pytest.fixture
+def trusted_hub(tmp_path: Path):
+    config = parse_config({
+        "hub": "sqlite:///hub.db", "gazetteer": {"path": "g.csv"}, "events": {"min_trust": 2},
+        "sources": [{"name": "ctax", "url": "c.csv", "key": "k", "trust": 3, "fields": {"full_name": "n"}},
+                    {"name": "requests", "url": "r.csv", "key": "k", "trust": 1, "fields": {"full_name": "n"}}],
+    }, base_dir=tmp_path)
+    engine = open_hub(config.hub)
+    with Session(engine) as s, s.begin():
+        s.add_all([SourceSystem(name="ctax", trust=3), SourceSystem(name="requests", trust=1)])
+    return engine, config
+
+
+def test_an_untrusted_source_neither_moves_a_person_nor_records_a_death(trusted_hub) -> None:
+    engine, config = trusted_hub
+    a = add_record(engine, "ctax", "A", last_name="JONES", uprn=100)
+    apply(engine, config, [(a, "c")])
+    r = add_record(engine, "requests", "R", last_name="JONES", uprn=200, date_of_death="2026-01-02")
+    summary = apply(engine, config, [(a, "c"), (r, "c")])
+    assert not {"change_of_address", "death"} & set(summary.event_counts)
+    with Session(engine) as s:
+        gp = s.get(GoldenPerson, person_of(engine, a))
+        assert (gp.uprn, gp.date_of_death) == (100, None)
+
+
+def test_a_person_without_a_uprn_who_gets_a_new_record_elsewhere_moved(hub) -> None:
+    engine, config = hub
+    a = add_record(engine, "ctax", "A", last_name="JONES", address="FLAT A/1 SOMEWHERE UNRESOLVED")
+    apply(engine, config, [(a, "c")])
+    b = add_record(engine, "housing", "B", last_name="JONES", uprn=200, address="2 NEW RD")
+    summary = apply(engine, config, [(a, "c"), (b, "c")])
+    assert summary.event_counts == {"change_of_address": 1}
+    with Session(engine) as s:
+        coa = s.scalar(select(ChangeEvent).where(ChangeEvent.event_type == "change_of_address"))
+        assert coa.payload["before"]["uprn"] is None and coa.payload["after"]["uprn"] == 200
+
+
+def test_an_untrusted_address_never_replaces_one_no_record_states_any_more(trusted_hub) -> None:
+    engine, config = trusted_hub
+    a = add_record(engine, "ctax", "A", last_name="JONES", uprn=100)
+    r = add_record(engine, "requests", "R", last_name="JONES", uprn=200)  # where a pothole was reported
+    apply(engine, config, [(a, "c"), (r, "c")])
+    pid = person_of(engine, a)
+    with Session(engine) as s, s.begin():
+        s.get(SourceRecord, a).uprn = None  # the only record of the current address loses it
+        s.get(SourceRecord, a).address = None
+    summary = apply(engine, config, [(a, "c"), (r, "c")])
+    assert "change_of_address" not in summary.event_counts
+    with Session(engine) as s:
+        assert s.get(GoldenPerson, pid).uprn == 100

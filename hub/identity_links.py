@@ -1,0 +1,108 @@
+"""Must-links the hub adds for moved and renamed people: a changed record keeps its person; NINO + DOB finds it."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from schemas.columns import PersonRecord
+
+# Fields whose disagreement (both present) means two records are different people: an address never does.
+IDENTITY = (("date_of_birth", None), ("nino", None), ("first_name", 1))
+MAX_CLUSTER = 50  # no real person has more records; bigger clusters are not pinned together here
+
+
+def _identity(records: pd.DataFrame) -> pd.DataFrame:
+    ident = records.set_index(PersonRecord.unique_id)
+    out = pd.DataFrame(index=ident.index)
+    for col, prefix in IDENTITY:
+        values = ident[col].astype("string").str.strip().str.upper() if col in ident else pd.Series(pd.NA, index=ident.index)
+        values = values.where(values != "")
+        out[col] = values.str[:prefix] if prefix else values
+    return out
+
+
+def _conflict(pairs: pd.DataFrame, ident: pd.DataFrame) -> pd.Series:
+    """Per pair (``unique_id_l``, ``unique_id_r``): do the records disagree on a date of birth, NINO or initial?"""
+    conflict = pd.Series(False, index=pairs.index)
+    for col in ident.columns:
+        left, right = pairs["unique_id_l"].map(ident[col]), pairs["unique_id_r"].map(ident[col])
+        conflict |= (left.notna() & right.notna() & (left != right)).fillna(False).astype(bool)
+    return conflict
+
+
+def _ordered(pairs: pd.DataFrame, cannot: set[tuple[str, str]]) -> set[tuple[str, str]]:
+    a = pairs["unique_id_l"].to_numpy(dtype=object)
+    b = pairs["unique_id_r"].to_numpy(dtype=object)
+    first = a < b
+    out = set(zip(np.where(first, a, b).tolist(), np.where(first, b, a).tolist()))
+    return out - cannot if cannot else out
+
+
+def kept_memberships(records: pd.DataFrame, changed_ids: set[str], current: pd.DataFrame,
+                     cannot: set[tuple[str, str]]) -> set[tuple[str, str]]:
+    """Must-link pairs keeping each of ``changed_ids`` (the linking stage passes every record already held)
+    with the other records of its golden person.
+
+    People move and change their names: a record updated in place (new address, married name) stays with
+    its person even though it no longer matches the old records on its own, also on a later day when a new
+    record makes the matcher look at the person again. It leaves only on a conflict
+    of identity: a different date of birth or NINO, or a first name with another initial, where both
+    records hold one (or a steward's cannot-link).
+
+    Examples:
+        >>> recs = pd.DataFrame({"unique_id": ["1", "2", "3"], "date_of_birth": ["1980-01-02", None, "1981-05-05"],
+        ...     "nino": [None, None, None], "first_name": ["ANN", "ANNE", "ANN"]})
+        >>> cur = pd.DataFrame({"unique_id": ["1", "2", "3"], "cluster_id": ["p1", "p1", "p1"]})
+        >>> sorted(kept_memberships(recs, {"1"}, cur, set()))
+        [('1', '2')]
+    """
+    if current.empty or not changed_ids:
+        return set()
+    sizes = current.groupby("cluster_id")["unique_id"].transform("size")
+    current = current[sizes <= MAX_CLUSTER]
+    mine = current[current["unique_id"].isin(changed_ids)]
+    pairs = mine.merge(current, on="cluster_id", suffixes=("_l", "_r"))
+    pairs = pairs[pairs["unique_id_l"] != pairs["unique_id_r"]]
+    if pairs.empty:
+        return set()
+    return _ordered(pairs[~_conflict(pairs, _identity(records))], cannot)
+
+
+def identifier_links(records: pd.DataFrame, changed_ids: set[str], current: pd.DataFrame,
+                     cannot: set[tuple[str, str]]) -> set[tuple[str, str]]:
+    """Must-link pairs joining a new or changed record to the one golden person holding its NINO and date of birth.
+
+    An exact NINO + date-of-birth agreement is overwhelming evidence (the matcher's own deterministic
+    rule); that the person's other records state an older address is no conflict, since people move. The
+    record joins only when exactly one person holds the pair and none of that person's records conflicts
+    with it on date of birth, NINO or first initial.
+
+    Examples:
+        >>> recs = pd.DataFrame({"unique_id": ["1", "2", "3"], "date_of_birth": ["1980-01-02", None, "1980-01-02"],
+        ...     "nino": ["AB123456C", None, "AB123456C"], "first_name": ["ANN", "ANN", "ANNIE"]})
+        >>> cur = pd.DataFrame({"unique_id": ["1", "2"], "cluster_id": ["p1", "p1"]})
+        >>> sorted(identifier_links(recs, {"3"}, cur, set()))
+        [('1', '3'), ('2', '3')]
+    """
+    if current.empty or not changed_ids:
+        return set()
+    ident = _identity(records)
+    keyed = ident.dropna(subset=["date_of_birth", "nino"])
+    new = keyed[keyed.index.isin(changed_ids)].reset_index()
+    member_of = current.set_index("unique_id")["cluster_id"]
+    old = keyed[keyed.index.isin(member_of.index)].reset_index()
+    hits = new.merge(old, on=["date_of_birth", "nino"], suffixes=("_l", "_r"))
+    hits = hits[hits["unique_id_l"] != hits["unique_id_r"]]
+    hits = hits.assign(cluster_id=hits["unique_id_r"].map(member_of))
+    hits = hits[hits["unique_id_l"].map(member_of).fillna("") != hits["cluster_id"]]  # already together
+    one = hits.groupby("unique_id_l")["cluster_id"].transform("nunique") == 1
+    targets = hits[one].drop_duplicates("unique_id_l")[["unique_id_l", "cluster_id"]]
+    if targets.empty:
+        return set()
+    sizes = current.groupby("cluster_id")["unique_id"].size()
+    targets = targets[targets["cluster_id"].map(sizes) <= MAX_CLUSTER]
+    pairs = targets.merge(current.rename(columns={"unique_id": "unique_id_r"}), on="cluster_id")
+    bad = pairs.loc[_conflict(pairs, ident), "unique_id_l"]
+    pairs = pairs[~pairs["unique_id_l"].isin(set(bad))]
+    return _ordered(pairs, cannot)

@@ -1,0 +1,89 @@
+"""A golden person's surname: kept until a trusted source record newly states a different name."""
+
+from __future__ import annotations
+
+import re
+
+import pandas as pd
+from rapidfuzz.distance import OSA
+
+from hub.survivorship import DEFAULT_RULES, rank
+
+CHANGED = "changed"  # a trusted, live, new or updated record states another surname: the person changed name
+KEPT = "kept"
+GENERATION = re.compile(r"\s+(?:JNR|JR|SNR|SR|JUNIOR|SENIOR|II|III|IV)\.?$")
+SPELLING_SIMILARITY = 0.75  # above this two surname keys are one name spelt two ways (typo), not a new name
+
+
+def name_key(name: object) -> str:
+    """A surname as compared for a change of name: case, spacing, punctuation, Mac/Mc and Jnr/Snr do not count.
+
+    Examples:
+        >>> name_key("MacLean Jnr"), name_key("mc lean"), name_key("O'Neil-Smith")
+        ('MCLEAN', 'MCLEAN', 'ONEILSMITH')
+    """
+    if not isinstance(name, str):
+        return ""
+    key = re.sub(r"[^A-Z]", "", GENERATION.sub("", name.upper().strip()))
+    return "MC" + key[3:] if key.startswith("MAC") and len(key) > 5 else key  # MacLean = McLean
+
+
+def is_new_name(before: object, after: object) -> bool:
+    """True when ``after`` is another surname than ``before``, not a spelling of it (both must be present).
+
+    Examples:
+        >>> is_new_name("WOOD", "PRICE"), is_new_name("STEWART", "Stweart"), is_new_name("SMITH", "SMITH-JONES")
+        (True, False, True)
+        >>> is_new_name("SMITH", None)
+        False
+    """
+    a, b = name_key(before), name_key(after)
+    if not a or not b or a == b:
+        return False
+    return OSA.normalized_similarity(a, b) < SPELLING_SIMILARITY  # a transposed pair is one slip
+
+
+def choose_last_name(records: pd.DataFrame, prior_name: pd.Series, rule: str | None = None) -> pd.DataFrame:
+    """One surname per cluster, with the record it came from and why.
+
+    Args:
+        records: ``record_id, cluster_id, last_name, trust, recency, live, trusted, changed`` (``changed``:
+            the record is new or its content changed in this run).
+        prior_name: the golden person's current surname by ``cluster_id``.
+        rule: the configured survivorship rule for ``last_name`` (default ``trust``).
+
+    A trusted record (live or just closed) that changed in this run and states a new surname (not a spelling of the current
+    one) changes the person's name (``changed``). Otherwise the current surname stays while any record
+    still states it (``kept``); only when none does, or for a new person, the rule chooses.
+
+    Examples:
+        >>> recs = pd.DataFrame({"record_id": [1, 2], "cluster_id": ["c", "c"], "last_name": ["WOOD", "PRICE"],
+        ...     "trust": [5, 2], "recency": pd.to_datetime(["2024-01-01", "2024-02-01"]), "live": [True, True],
+        ...     "trusted": [True, True], "changed": [False, True]})
+        >>> choose_last_name(recs, pd.Series({"c": "WOOD"})).loc["c", "last_name__rule"]
+        'changed'
+    """
+    rule = rule or DEFAULT_RULES.get("last_name", "trust")
+    cands = records[records["last_name"].notna()]
+    ranked = rank(cands, rule, "last_name")
+    prior = ranked["cluster_id"].map(prior_name)
+    keys = ranked["last_name"].map(name_key)
+    same = prior.notna() & (keys == prior.map(name_key))
+    new = pd.Series([is_new_name(p, v) for p, v in zip(prior, ranked["last_name"])], index=ranked.index, dtype=bool)
+    # Unlike an address, a name does not end with an account: a closing record renamed in the same update
+    # (married, moved in with the spouse) still tells us the new name.
+    # A record whose first name is the person's surname has the two swapped: not a new surname.
+    firsts = ranked["first_name"] if "first_name" in ranked else pd.Series(None, index=ranked.index, dtype=object)
+    swapped = prior.map(name_key) == firsts.map(name_key)
+    news = new & ~swapped & ranked["trusted"].astype(bool) & ranked["changed"].astype(bool)
+    best_news = ranked[news].drop_duplicates("cluster_id").assign(last_name__rule=CHANGED)
+    best_kept = ranked[same & ~ranked["cluster_id"].isin(best_news["cluster_id"])].drop_duplicates("cluster_id")
+    best_kept = best_kept.assign(last_name__rule=KEPT)
+    decided = set(best_news["cluster_id"]) | set(best_kept["cluster_id"])
+    rest = ranked[~ranked["cluster_id"].isin(decided)].drop_duplicates("cluster_id").assign(last_name__rule=rule)
+    best = pd.concat([best_news, best_kept, rest]).set_index("cluster_id")
+    out = pd.DataFrame(index=pd.Index(records["cluster_id"].drop_duplicates(), name="cluster_id"))
+    out["last_name"] = best["last_name"]
+    out["last_name__record_id"] = best["record_id"]
+    out["last_name__rule"] = best["last_name__rule"].reindex(out.index).fillna(rule)
+    return out

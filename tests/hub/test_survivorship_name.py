@@ -1,0 +1,54 @@
+"""The current-surname rule: kept until a trusted, live record that changed states a new surname."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from hub.survivorship_name import CHANGED, KEPT, choose_last_name, is_new_name, name_key
+
+
+def recs(rows: list[dict]) -> pd.DataFrame:
+    base = {"cluster_id": "c", "trust": 3, "live": True, "trusted": True, "changed": False,
+            "recency": pd.Timestamp("2026-01-01", tz="UTC")}
+    return pd.DataFrame([{**base, "record_id": i + 1, **r} for i, r in enumerate(rows)])
+
+
+def pick(f: pd.DataFrame, prior: str | None) -> tuple:
+    row = choose_last_name(f, pd.Series({"c": prior} if prior else {}, dtype=object)).loc["c"]
+    return row.last_name, int(row.last_name__record_id), row.last_name__rule
+
+
+def test_spellings_suffixes_and_missing_names_are_not_new_names() -> None:
+    assert name_key("Smith Jnr") == name_key("SMITH") == name_key("smith.")
+    assert not is_new_name("MACDONALD", "McDonald") and not is_new_name("STEWART", "STWEART")
+    assert not is_new_name(None, "PRICE") and not is_new_name("PRICE", "")
+    assert is_new_name("WOOD-WARD", "PRICE") and is_new_name("GRAY", "ANDERSON")
+
+
+def test_a_trusted_record_that_changed_to_a_new_surname_changes_the_name() -> None:
+    f = recs([{"last_name": "GRAY", "trust": 5}, {"last_name": "ANDERSON", "trust": 2, "changed": True}])
+    assert pick(f, "GRAY") == ("ANDERSON", 2, CHANGED)
+
+
+def test_a_lower_trust_record_that_always_disagreed_does_not_rename_anyone() -> None:
+    f = recs([{"last_name": "GRAY", "trust": 2}, {"last_name": "GREY", "trust": 5, "changed": True},  # a spelling
+              {"last_name": "ANDERSON", "trust": 1}])  # never changed: an old disagreement, not news
+    assert pick(f, "GRAY")[0::2] == ("GRAY", KEPT)
+
+
+def test_untrusted_records_do_not_rename_anyone_but_a_record_closing_renamed_does() -> None:
+    f = recs([{"last_name": "GRAY"}, {"last_name": "ANDERSON", "changed": True, "trusted": False}])
+    assert pick(f, "GRAY") == ("GRAY", 1, KEPT)
+    g = recs([{"last_name": "GRAY"}, {"last_name": "KERR", "changed": True, "live": False}])  # closed as she moved
+    assert pick(g, "GRAY") == ("KERR", 2, CHANGED)
+
+
+def test_a_new_person_takes_the_rule() -> None:
+    f = recs([{"last_name": "GRAY", "trust": 2}, {"last_name": "ANDERSON", "trust": 5}])
+    assert pick(f, None) == ("ANDERSON", 2, "trust")
+
+
+def test_first_and_last_names_swapped_in_a_record_are_not_a_new_surname() -> None:
+    f = recs([{"last_name": "BLACK", "first_name": "EILIDH"},
+              {"last_name": "EILIDH", "first_name": "BLACK", "changed": True, "live": False}])
+    assert pick(f, "Black")[0::2] == ("BLACK", KEPT)
