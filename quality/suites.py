@@ -66,6 +66,10 @@ def year_columns(frame: pd.DataFrame, fields: tuple[str, ...] = ("date_of_birth"
     return out
 
 
+# Fields that are empty for most records by nature (most people are alive): no minimum completeness warning.
+SPARSE_BY_NATURE = frozenset({"date_of_death"})
+
+
 def extract_suite(source: str, fields: tuple[str, ...], *, rows: int, previous_completeness: dict[str | None, float],
                   previous_rows: float | None, full_extract: bool, policy: QualityPolicy = DEFAULT_POLICY,
                   today: dt.date | None = None) -> Suite:
@@ -107,7 +111,7 @@ def extract_suite(source: str, fields: tuple[str, ...], *, rows: int, previous_c
             exps.append(Expect("ExpectColumnValuesToNotBeNull", {"column": f, "mostly": round(floor, 4)},
                                why=f"completeness has not fallen more than {policy.completeness_drop:.0%} "
                                    f"since the previous run ({prev:.1%})"))
-        else:
+        elif f not in SPARSE_BY_NATURE:
             exps.append(Expect("ExpectColumnValuesToNotBeNull", {"column": f, "mostly": policy.warn_completeness},
                                severity=WARNING, why=f"the field is at least {policy.warn_completeness:.0%} complete"))
     if full_extract and previous_rows and judged:

@@ -27,6 +27,16 @@ def test_first_run_gets_validity_gates_and_completeness_warnings_only() -> None:
     assert suite.meta["policy"]["completeness_drop"] == 0.10
 
 
+def test_a_date_of_death_is_not_expected_to_be_complete() -> None:
+    """Most people are alive: an empty date of death is normal, not a completeness warning."""
+    suite = extract_suite("benefits", ("full_name", "date_of_death"), rows=500, previous_completeness={},
+                          previous_rows=None, full_extract=True)
+    kinds = _kinds(suite)
+    assert ("ExpectColumnValuesToNotBeNull", "full_name", WARNING) in kinds
+    assert not any(k == "ExpectColumnValuesToNotBeNull" and c == "date_of_death" for k, c, _s in kinds)
+    assert ("ExpectColumnValuesToMatchRegex", "date_of_death", CRITICAL) in kinds
+
+
 def test_previous_run_turns_completeness_and_row_count_into_drift_gates() -> None:
     policy = QualityPolicy(completeness_drop=0.05, row_count_drop=0.5)
     suite = extract_suite("ctax", ("full_name", "postcode"), rows=500, previous_completeness={"postcode": 0.9,
