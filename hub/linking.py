@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 from sqlalchemy import Engine, insert, select, update
@@ -17,6 +18,12 @@ from schemas import MatchPair, ReviewTask, Run, SourceRecord, SourceSystem, Stew
 from schemas.base import utcnow
 from schemas.columns import Band, PairFrame, PersonRecord
 from schemas.config import HubConfig
+
+if TYPE_CHECKING:
+    from matching import MatchResult
+
+# ``matching.link_people``'s signature: another engine (the Spark option) may score a full rebuild in its place.
+Linker = Callable[..., "MatchResult"]
 
 MATCH_FIELDS = ("title", "first_name", "middle_names", "last_name", "full_name", "date_of_birth", "nino",
                 "email", "phone", "address", "postcode")
@@ -84,9 +91,16 @@ def _latest_model(session: Session) -> dict[str, Any] | None:
 
 
 def link_people_stage(engine: Engine, config: HubConfig, *, run_id: int | None, full: bool = False,
-                      now: dt.datetime | None = None) -> LinkSummary:
-    """Link new and changed person records and bring golden persons up to date, in one transaction."""
+                      now: dt.datetime | None = None, linker: Linker | None = None) -> LinkSummary:
+    """Link new and changed person records and bring golden persons up to date, in one transaction.
+
+    ``linker`` scores a full rebuild in place of the local engine (the Spark option); whatever scores, the pairs,
+    review tasks and golden persons are written here, so the hub store stays the system of record. Incremental
+    runs always score locally: their work is proportional to the change.
+    """
     from matching import Constraints, FellegiSunterModel, MatchSettings, link_people
+
+    link = linker if (linker is not None and full) else link_people
 
     now = now or utcnow()
     summary = LinkSummary()
@@ -120,7 +134,7 @@ def link_people_stage(engine: Engine, config: HubConfig, *, run_id: int | None, 
         labelled = _labelled_pairs(session)
         inputs = records[[PersonRecord.unique_id, "source", PersonRecord.uprn, *MATCH_FIELDS]]
         new_ids = None if full else set(changed[PersonRecord.unique_id])
-        result = link_people(inputs, settings=settings, constraints=Constraints(frozenset(must), frozenset(cannot)),
+        result = link(inputs, settings=settings, constraints=Constraints(frozenset(must), frozenset(cannot)),
                              model=model, new_ids=new_ids, labelled_pairs=labelled, existing_clusters=current)
         report = result.blocking_report
         summary.blocking = {str(r): int(n) for r, n in zip(report["rule"], report["candidate_pairs"])}

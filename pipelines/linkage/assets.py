@@ -9,7 +9,7 @@ from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
 from hub.addressing import resolve_addresses
-from hub.linking import link_people_stage
+from hub.linking import LinkSummary, link_people_stage
 from hub.matchers import stored_gazetteer_matcher
 from pipelines.resources import HubResource
 from schemas import ReviewTask
@@ -47,14 +47,19 @@ def build_linkage_assets(extract_asset_names: Sequence[str]) -> list[AssetsDefin
     def golden_persons(context: AssetExecutionContext, hub: HubResource) -> MaterializeResult:
         run_id = hub.run_id(context.run.run_id)
         summary = link_people_stage(hub.engine, hub.config, run_id=run_id, full=hub.full_rebuild)
-        g = summary.golden
-        return MaterializeResult(metadata={
-            "records": summary.records, "changed_records": summary.changed, "deleted_records": summary.deleted,
-            "pairs_scored": summary.pairs_scored, "auto_pairs": summary.auto_pairs, "review_pairs": summary.review_pairs,
-            "review_tasks_opened": summary.review_tasks_opened, "golden_created": g.created, "golden_updated": g.updated,
-            "golden_merged": g.merged, "golden_split": g.split, "events_written": g.events,
-            "review_queue": open_review_tasks(hub.engine),
-            "blocking_pairs": ", ".join(f"{k}={v}" for k, v in summary.blocking.items()),
-        })
+        return MaterializeResult(metadata=linkage_metadata(summary, hub))
 
     return [resolved_addresses, golden_persons]
+
+
+def linkage_metadata(summary: LinkSummary, hub: HubResource) -> dict:
+    """What the linkage stage did, as asset metadata (the Spark option reports the same)."""
+    g = summary.golden
+    return {
+        "records": summary.records, "changed_records": summary.changed, "deleted_records": summary.deleted,
+        "pairs_scored": summary.pairs_scored, "auto_pairs": summary.auto_pairs, "review_pairs": summary.review_pairs,
+        "review_tasks_opened": summary.review_tasks_opened, "golden_created": g.created, "golden_updated": g.updated,
+        "golden_merged": g.merged, "golden_split": g.split, "events_written": g.events,
+        "review_queue": open_review_tasks(hub.engine),
+        "blocking_pairs": ", ".join(f"{k}={v}" for k, v in summary.blocking.items()),
+    }

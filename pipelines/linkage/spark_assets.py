@@ -1,21 +1,23 @@
-"""Person linkage on Spark, an option beside the local stage: extract -> scored pairs and clusters (Dagster)."""
+"""Person linkage on Spark, an option beside the local stage: a full rebuild scored on Spark, stored in the hub."""
 
 # No `from __future__ import annotations`: Dagster 1.13 rejects a string-annotated `context` parameter.
 
 from dagster import AssetExecutionContext, AssetsDefinition, AssetSelection, MaterializeResult, asset, define_asset_job
 from dagster_pyspark import PySparkResource
 
+from hub.linking import link_people_stage
 from pipelines.jobs import SPARK_GROUP
-from pipelines.linkage.spark_stage import score_on_spark, spark_settings, write_person_extract
+from pipelines.linkage.assets import linkage_metadata
+from pipelines.linkage.spark_stage import spark_linker, spark_settings
 from pipelines.resources import HubResource
 from schemas.config import HubConfig
 
 SPARK_JOB = "linkage_spark"
 
-# Extract, resolve addresses, then score on Spark: the local golden_persons stage is not part of this job.
+# Extract and resolve addresses as every night, then a full rebuild of the golden persons scored on Spark.
 spark_linkage_job = define_asset_job(
     SPARK_JOB, selection=AssetSelection.groups(SPARK_GROUP).upstream(),
-    description="Person linkage on Spark (hub.yaml `spark:`): scored pairs and clusters written to spark.work_dir.",
+    description="Full person linkage rebuild scored on Spark (hub.yaml `spark:`), stored in the hub like a local run.",
 )  # fmt: skip
 
 
@@ -27,24 +29,17 @@ def spark_resource(config: HubConfig) -> PySparkResource:
 
 
 def build_spark_linkage_assets() -> list[AssetsDefinition]:
-    """``person_extract`` after address resolution; ``spark_scored_pairs`` from it."""
+    """``golden_persons_spark``: the linkage stage with Spark scoring, after address resolution."""
 
     @asset(group_name=SPARK_GROUP, deps=["resolved_addresses"],
-           description="Every live person record from the hub store as a parquet extract (record order kept).")
-    def person_extract(context: AssetExecutionContext, hub: HubResource) -> MaterializeResult:
-        path, records = write_person_extract(hub.engine, hub.config)
-        return MaterializeResult(metadata={"records": records, "path": path})
-
-    @asset(group_name=SPARK_GROUP, deps=[person_extract],
-           description="Candidate pairs scored on Spark (the local engine's functions, block by block), clustered.")
-    def spark_scored_pairs(
+           description="Every live person record scored on Spark (the local engine's functions, block by block), "
+                       "clustered, and stored in the hub: pairs, review tasks, golden persons, events.")
+    def golden_persons_spark(
         context: AssetExecutionContext, hub: HubResource, pyspark: PySparkResource
     ) -> MaterializeResult:
-        s = score_on_spark(pyspark.spark_session, hub.engine, hub.config)
-        return MaterializeResult(metadata={
-            "records": s.records, "pairs": s.pairs, "auto_pairs": s.auto_pairs, "review_pairs": s.review_pairs,
-            "clusters": s.clusters, "model": s.model, **{f"path_{k}": v for k, v in s.paths.items()},
-            "blocking_pairs": ", ".join(f"{k}={v}" for k, v in s.blocking.items()),
-        })  # fmt: skip
+        linker = spark_linker(pyspark.spark_session, hub.config)
+        summary = link_people_stage(hub.engine, hub.config, run_id=hub.run_id(context.run.run_id), full=True,
+                                    linker=linker)  # fmt: skip
+        return MaterializeResult(metadata=linkage_metadata(summary, hub))
 
-    return [person_extract, spark_scored_pairs]
+    return [golden_persons_spark]

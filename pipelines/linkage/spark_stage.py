@@ -1,43 +1,27 @@
-"""The Spark linkage option as plain functions: export the hub's person records, score them on Spark, cluster.
+"""The Spark linkage option as plain functions: score a full rebuild on Spark, store it in the hub.
 
-The hub store stays the system of record: the extract is read from it, and the scored pairs and clusters are
-written beside it (``spark.work_dir``) in the local engine's shape, ready for the hub to store.
+The hub store stays the system of record: the linkage stage (``hub.linking.link_people_stage``) reads the records
+from it, Spark scores them (the extract, the scored pairs and the clusters are kept in ``spark.work_dir``), and the
+stage writes the auto and review pairs, review tasks and golden persons back, exactly as after a local run.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
-from sqlalchemy import Engine, select
-from sqlalchemy.orm import Session
+import pandas as pd
 
-from hub.linking import MATCH_FIELDS, load_person_records, steward_constraints
-from matching import Constraints, FellegiSunterModel, MatchSettings
-from schemas import Run
-from schemas.columns import Band, PairFrame, PersonRecord
+from matching import Constraints, FellegiSunterModel, MatchResult, MatchSettings
+from schemas.columns import Band, PairFrame
 from schemas.config import HubConfig, SparkConfig
 
 if TYPE_CHECKING:
     from pyspark.sql import SparkSession
 
 EXTRACT, PAIRS, CLUSTERS = "person_extract.parquet", "scored_pairs.parquet", "clusters.parquet"
-
-
-@dataclass
-class SparkLinkSummary:
-    """What a Spark linkage run did (asset metadata)."""
-
-    records: int = 0
-    pairs: int = 0
-    auto_pairs: int = 0
-    review_pairs: int = 0
-    clusters: int = 0
-    model: str = ""  # "stored" (the latest run's) or "fitted on a sample"
-    blocking: dict[str, int] = field(default_factory=dict)
-    paths: dict[str, str] = field(default_factory=dict)
 
 
 def spark_settings(config: HubConfig) -> SparkConfig:
@@ -53,17 +37,9 @@ def work_dir(config: HubConfig) -> str:
     return str((Path(config.base_dir) / where).resolve())
 
 
-def match_settings(config: HubConfig) -> MatchSettings:
-    """The settings the local linkage stage uses for this hub (thresholds, deduplicated sources)."""
-    return MatchSettings(auto_threshold=config.thresholds.auto_merge, review_threshold=config.thresholds.review,
-                         deduplicated_sources=tuple(s.name for s in config.sources if s.deduplicated))  # fmt: skip
-
-
-def write_person_extract(engine: Engine, config: HubConfig) -> tuple[str, int]:
-    """Every live person record as the matcher's input, in the hub's order (``_seq``), as parquet."""
-    with Session(engine) as session:
-        records = load_person_records(session)
-    frame = records[[PersonRecord.unique_id, "source", PersonRecord.uprn, *MATCH_FIELDS]].astype("string")
+def _write_extract(inputs: pd.DataFrame, config: HubConfig) -> tuple[str, int]:
+    """The stage's person records as parquet in ``work_dir``, in the hub's order (``_seq``)."""
+    frame = inputs.astype("string")
     frame.insert(0, "_seq", np.arange(len(frame), dtype=np.int64))
     path = f"{work_dir(config)}/{EXTRACT}"
     if "://" not in path and not path.startswith("dbfs:"):
@@ -72,53 +48,49 @@ def write_person_extract(engine: Engine, config: HubConfig) -> tuple[str, int]:
     return path, len(frame)
 
 
-def latest_model(engine: Engine) -> FellegiSunterModel | None:
-    """The model of the latest successful run (the local stage stores one per run), if any."""
-    with Session(engine) as session:
-        stored: dict[str, Any] | None = session.scalar(
-            select(Run.model).where(Run.model.is_not(None), Run.status == "ok").order_by(Run.id.desc()).limit(1))
-    return FellegiSunterModel.from_dict(stored) if stored else None
+def spark_linker(spark: SparkSession, config: HubConfig) -> Callable[..., MatchResult]:
+    """``link_people`` on Spark, for ``hub.linking.link_people_stage(..., full=True, linker=...)``.
 
-
-def score_on_spark(spark: SparkSession, engine: Engine, config: HubConfig) -> SparkLinkSummary:
-    """Score the extract on Spark, cluster on the driver, write pairs and clusters to the work folder."""
+    The stage's records go to ``work_dir`` as parquet; Spark scores them block by block with the local engine's
+    functions and the driver clusters the auto pairs; the auto and review pairs and every record's cluster come
+    back to the stage, which stores them (pairs, review tasks, golden persons) in the hub.
+    """
     from pyspark.sql import functions as F
 
-    from matching.spark import cluster_scored_pairs, clusters_for_all, fit_model_on_sample, link_people_spark
+    from matching.spark import (SparkMatchingError, cluster_scored_pairs, clusters_for_all, fit_model_on_sample,
+                                link_people_spark)
+    from matching.spark.buckets import COHERENT, SEQ_L, SEQ_R
 
-    options, settings, base = spark_settings(config), match_settings(config), work_dir(config)
-    records = spark.read.parquet(f"{base}/{EXTRACT}")
-    model = latest_model(engine)
-    summary = SparkLinkSummary(model="stored")
-    if model is None:
-        model = fit_model_on_sample(records, settings=settings, sample_records=options.sample_records)
-        summary.model = "fitted on a sample"
-    with Session(engine) as session:
-        must, cannot = steward_constraints(session)
-    constraints = Constraints(frozenset(must), frozenset(cannot))
-    result = link_people_spark(records, model, settings=settings, constraints=constraints,
-                               rows_per_bucket=options.rows_per_bucket)  # fmt: skip
-    result.pairs.write.mode("overwrite").parquet(f"{base}/{PAIRS}")
-    result.pairs = spark.read.parquet(f"{base}/{PAIRS}")  # score once; clustering reads what was written
-    clustered = cluster_scored_pairs(result, settings=settings, constraints=constraints)
-    clusters = clusters_for_all(result, clustered)
-    clusters.write.mode("overwrite").parquet(f"{base}/{CLUSTERS}")
-    bands = {r[PairFrame.band]: int(r["count"]) for r in result.pairs.groupBy(PairFrame.band).count().collect()}
-    summary.records = result.standardised.count()
-    summary.pairs = sum(bands.values())
-    summary.auto_pairs, summary.review_pairs = bands.get(Band.AUTO, 0), bands.get(Band.REVIEW, 0)
-    summary.clusters = spark.read.parquet(f"{base}/{CLUSTERS}").agg(F.countDistinct("cluster_id")).first()[0]
-    report = result.blocking_report
-    summary.blocking = {str(r): int(n) for r, n in zip(report["rule"], report["candidate_pairs"])}
-    summary.paths = {"pairs": f"{base}/{PAIRS}", "clusters": f"{base}/{CLUSTERS}"}
-    result.standardised.unpersist()
-    return summary
+    options, base = spark_settings(config), work_dir(config)
+
+    def link(records: pd.DataFrame, *, settings: MatchSettings, constraints: Constraints,
+             model: FellegiSunterModel | None = None, new_ids: Any = None, labelled_pairs: Any = None,
+             existing_clusters: Any = None) -> MatchResult:
+        if new_ids is not None or existing_clusters is not None:
+            raise SparkMatchingError("the Spark path scores full rebuilds only; incremental runs stay local")
+        path, _ = _write_extract(records, config)
+        extract = spark.read.parquet(path)
+        model = model or fit_model_on_sample(extract, settings=settings, sample_records=options.sample_records)
+        result = link_people_spark(extract, model, settings=settings, constraints=constraints,
+                                   rows_per_bucket=options.rows_per_bucket)  # fmt: skip
+        result.pairs.write.mode("overwrite").parquet(f"{base}/{PAIRS}")
+        result.pairs = spark.read.parquet(f"{base}/{PAIRS}")  # score once; clustering reads what was written
+        clusters = clusters_for_all(result, cluster_scored_pairs(result, settings=settings, constraints=constraints))
+        clusters.write.mode("overwrite").parquet(f"{base}/{CLUSTERS}")
+        kept = result.pairs.where(F.col(PairFrame.band) != Band.NONE).drop(SEQ_L, SEQ_R, COHERENT).toPandas()
+        out = MatchResult(kept, spark.read.parquet(f"{base}/{CLUSTERS}").toPandas(), result.blocking_report,
+                          result.model)  # fmt: skip
+        result.standardised.unpersist()
+        return out
+
+    return link
 
 
 def main(argv: list[str] | None = None) -> int:
-    """``spark-submit pipelines/linkage/spark_stage.py hub.yaml``: the same stage without Dagster (cluster mode)."""
+    """``spark-submit pipelines/linkage/spark_stage.py hub.yaml``: a full rebuild scored on Spark, without Dagster."""
     import argparse
 
+    from hub.linking import link_people_stage
     from hub.store import open_hub
     from matching.spark import spark_session
     from schemas.config import load_config
@@ -129,12 +101,12 @@ def main(argv: list[str] | None = None) -> int:
     config = load_config(args.config)
     engine = open_hub(config.hub)
     try:
-        write_person_extract(engine, config)
-        summary = score_on_spark(spark_session(spark_settings(config)), engine, config)
+        linker = spark_linker(spark_session(spark_settings(config)), config)
+        summary = link_people_stage(engine, config, run_id=None, full=True, linker=linker)
     finally:
         engine.dispose()
-    print(f"spark linkage: {summary.records} records, {summary.pairs} pairs ({summary.auto_pairs} auto, "
-          f"{summary.review_pairs} review), {summary.clusters} clusters -> {summary.paths['pairs']}")
+    print(f"spark linkage: {summary.records} records, {summary.pairs_scored} pairs kept ({summary.auto_pairs} auto, "
+          f"{summary.review_pairs} review), golden persons: {summary.golden.created} new, {summary.golden.updated} updated")
     return 0
 
 
