@@ -15,7 +15,7 @@ from hub.identity import NEW, plan_ids
 from hub.outbox import PendingEvent, write_events
 from hub.survivorship import choose_attributes
 from hub.survivorship_address import KEPT, MOVED, choose_address
-from hub.survivorship_name import choose_last_name, is_new_name
+from hub.survivorship_name import choose_last_name, fill_name_parts, is_new_name
 from hub.survivorship_status import END_REASON, STATUS, record_status
 from schemas import (
     AttributeLineage,
@@ -62,7 +62,7 @@ def load_scope_records(session: Session, record_ids: list[int]) -> pd.DataFrame:
     cols = [SourceRecord.id.label("record_id"), SourceSystem.name.label("source"), SourceSystem.trust,
             SourceRecord.source_key, SourceRecord.last_changed, SourceRecord.deleted, SourceRecord.uprn.label("source_uprn"),
             SourceRecord.matched_uprn, SourceRecord.address_band, SourceRecord.address_score, SourceRecord.attributes,
-            *[getattr(SourceRecord, f) for f in GOLDEN_FIELDS if f != "uprn"]]
+            SourceRecord.full_name, *[getattr(SourceRecord, f) for f in GOLDEN_FIELDS if f != "uprn"]]
     rows = []
     for part in _chunks(record_ids):
         stmt = select(*cols).join(SourceSystem, SourceSystem.id == SourceRecord.source_id).where(SourceRecord.id.in_(part))
@@ -115,7 +115,7 @@ def apply_clusters(session: Session, config: HubConfig, clusters: pd.DataFrame, 
     live_ids = [int(i) for i in clusters["record_id"]]
     prior = _prior_xref(session, live_ids)
     plan = plan_ids(clusters, prior)
-    records = record_status(load_scope_records(session, live_ids).merge(clusters, on="record_id"), config)
+    records = record_status(fill_name_parts(load_scope_records(session, live_ids)).merge(clusters, on="record_id"), config)
     # A date of death counts only from a trusted source, or from a trusted record closed because its person died.
     records["date_of_death"] = records["deceased_on"]
     was = prior.drop_duplicates("record_id").set_index("record_id")["uprn"].astype("Int64")

@@ -7,12 +7,52 @@ import re
 import pandas as pd
 from rapidfuzz.distance import OSA
 
+from matching.names import parse_full_name
+
 from hub.survivorship import DEFAULT_RULES, rank
 
 CHANGED = "changed"  # a trusted, live, new or updated record states another surname: the person changed name
 KEPT = "kept"
 GENERATION = re.compile(r"\s+(?:JNR|JR|SNR|SR|JUNIOR|SENIOR|II|III|IV)\.?$")
 SPELLING_SIMILARITY = 0.75  # above this two surname keys are one name spelt two ways (typo), not a new name
+
+
+NAME_PARTS = ("title", "first_name", "middle_names", "last_name")
+
+
+def _as_written(token: object, raw: object) -> object:
+    """``token`` (lower-case, from the parser) in the spelling of the raw text when it appears there as a word."""
+    if not isinstance(token, str) or not isinstance(raw, str):
+        return token
+    spelt = "['’`]?".join(re.escape(c) for c in token)  # the parser drops apostrophes: O'Neil is "oneil"
+    found = re.search(rf"(?<![A-Za-z]){spelt}(?![A-Za-z])", raw, flags=re.IGNORECASE)
+    return found.group(0) if found else token.title()
+
+
+def fill_name_parts(records: pd.DataFrame) -> pd.DataFrame:
+    """Name parts parsed from ``full_name`` for records that hold no parts (a council-tax "lead name" system).
+
+    Without this a person known only to such systems has no first or last name in the golden record, and a
+    change of surname they report is never seen. Parts keep the source's own spelling ("KERR, AVA C" gives
+    ``KERR`` / ``AVA`` / ``C``); records with any part of their own are left as they are.
+
+    Examples:
+        >>> f = pd.DataFrame({"full_name": ["KERR, AVA C", "Mr John O'Neil", None], "title": [None, None, None],
+        ...     "first_name": [None, None, "Ann"], "middle_names": [None] * 3, "last_name": [None, None, "Lee"]})
+        >>> fill_name_parts(f)[["title", "first_name", "middle_names", "last_name"]].values.tolist()
+        [[None, 'AVA', 'C', 'KERR'], ['Mr', 'John', None, "O'Neil"], [None, 'Ann', None, 'Lee']]
+    """
+    if "full_name" not in records or not all(p in records for p in NAME_PARTS):
+        return records
+    need = records["full_name"].notna() & records[list(NAME_PARTS)].isna().all(axis=1)
+    if not need.any():
+        return records
+    out = records.copy()
+    raw = out.loc[need, "full_name"]
+    parsed = parse_full_name(raw)
+    for part in NAME_PARTS:
+        out.loc[need, part] = [_as_written(v, r) for v, r in zip(parsed[part], raw)]
+    return out
 
 
 def name_key(name: object) -> str:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from hub.survivorship_name import CHANGED, KEPT, choose_last_name, is_new_name, name_key
+from hub.survivorship_name import CHANGED, KEPT, choose_last_name, fill_name_parts, is_new_name, name_key
 
 
 def recs(rows: list[dict]) -> pd.DataFrame:
@@ -52,3 +52,18 @@ def test_first_and_last_names_swapped_in_a_record_are_not_a_new_surname() -> Non
     f = recs([{"last_name": "BLACK", "first_name": "EILIDH"},
               {"last_name": "EILIDH", "first_name": "BLACK", "changed": True, "live": False}])
     assert pick(f, "Black")[0::2] == ("BLACK", KEPT)
+
+
+def test_a_lead_name_system_gives_name_parts_and_its_new_surname_is_seen() -> None:
+    """A council-tax system holds only "SURNAME, Forenames": its records still name the person and a new surname
+    on an updated account is a change of name."""
+    records = fill_name_parts(pd.DataFrame({
+        "record_id": [1, 2], "cluster_id": ["c", "c"], "full_name": [None, "KERR, AVA C"],
+        "title": ["Ms", None], "first_name": ["Ava", None], "middle_names": [None, None], "last_name": ["Wood", None],
+        "trust": [2, 3], "recency": pd.to_datetime(["2024-01-01", "2024-02-01"]), "live": [True, True],
+        "trusted": [True, True], "changed": [False, True],
+    }))
+    assert records.loc[1, ["first_name", "middle_names", "last_name"]].tolist() == ["AVA", "C", "KERR"]
+    assert records.loc[0, ["title", "first_name", "last_name"]].tolist() == ["Ms", "Ava", "Wood"]
+    chosen = choose_last_name(records, pd.Series({"c": "Wood"}))
+    assert chosen.loc["c", ["last_name", "last_name__rule"]].tolist() == ["KERR", "changed"]
