@@ -13,7 +13,7 @@ from rich.table import Table
 
 from hub import cli_serve
 from hub.cli_dq import dq_app
-from schemas.config import DEFAULT_CONFIG_FILE, ConfigError, load_config
+from schemas.config import DEFAULT_CONFIG_FILE, ConfigError, HubConfig, load_config
 
 app = typer.Typer(help="Council Master Data Hub: people and property master data for UK councils.",
                   no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False)
@@ -65,6 +65,21 @@ def init(config: ConfigOption = Path(DEFAULT_CONFIG_FILE)) -> None:
 
 def run_pipeline(config_path: Path, *, full: bool = False) -> int:
     """Run every stage in-process through Dagster; returns the hub's run id. Raises UserError on failure."""
+    from hub.run_lock import HubBusyError, close_interrupted_runs, exclusive_run
+
+    cfg = load_config(config_path)
+    hub = _open_hub_or_fail(cfg.hub)  # a hub that is down fails here, in one line, before any stage starts
+    try:
+        with exclusive_run(hub):  # a second run on this hub fails at once; killed runs' rows are closed
+            close_interrupted_runs(hub)
+            return _execute_nightly_job(cfg, config_path, full=full)
+    except HubBusyError as err:
+        raise UserError(str(err)) from None
+    finally:
+        hub.dispose()
+
+
+def _execute_nightly_job(cfg: HubConfig, config_path: Path, *, full: bool) -> int:
     from dagster import DagsterInstance
 
     from hub.summary import finish_run
@@ -72,8 +87,6 @@ def run_pipeline(config_path: Path, *, full: bool = False) -> int:
     from pipelines.progress import console_logger_config, progress_loggers
     from pipelines.resources import HubResource
 
-    cfg = load_config(config_path)
-    _open_hub_or_fail(cfg.hub)  # a hub that is down fails here, in one line, before any stage starts
     defs = build_definitions(cfg, config_path.resolve(), full_rebuild=full)
     job = defs.resolve_job_def("nightly_sync").with_logger_defs(progress_loggers())
     instance = DagsterInstance.get() if _has_dagster_home() else DagsterInstance.ephemeral()

@@ -83,6 +83,7 @@ def test_run_killed_between_and_inside_stages_then_rerun_matches_a_clean_run(cou
     after_second = snapshot(_hub_url(faulted))
     assert after_second.golden_rows == 0, "golden_persons left part of its work behind"
     assert after_second.records == after_first.records
+    assert after_second.runs == [("interrupted",), ("running",)]  # the second run closed the first one's row
 
     # 3. The next run completes and the hub holds exactly what one clean run produced.
     run_to_end(config)
@@ -92,6 +93,25 @@ def test_run_killed_between_and_inside_stages_then_rerun_matches_a_clean_run(cou
     assert_reconciles(got)
     assert clean.persons and clean.events and clean.xref
     assert_same_outcome(got, clean)
+    assert got.runs == [("interrupted",), ("interrupted",), ("ok",)]
     assert receivers(faulted) == receivers(clean_dir)
     live = {k for k, (_h, deleted, *_r) in got.records.items() if not deleted}
     assert set(got.xref) <= live
+
+
+def test_a_second_run_on_a_busy_hub_is_refused_in_one_line_and_changes_nothing(council_template: Path,
+                                                                              tmp_path: Path) -> None:
+    from hub.run_lock import exclusive_run
+    from hub.store import open_hub
+
+    council = tmp_path / "council"
+    shutil.copytree(council_template, council)
+    engine = open_hub(_hub_url(council))
+    try:
+        with exclusive_run(engine):  # as a run in another process would hold it
+            rc, out, err = start_run(council / "hub.yaml").finish()
+    finally:
+        engine.dispose()
+    assert rc != 0
+    assert "another pipeline run is in progress" in err and len(err.strip().splitlines()) == 1
+    assert snapshot(_hub_url(council)).runs == []  # nothing extracted, no run row
