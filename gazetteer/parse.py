@@ -192,7 +192,7 @@ def parse_address(text: str) -> ParsedAddress:
             between, after = rest[: pm2.start()].strip(" ,"), rest[pm2.end():]
             if between and _has_type(after, strong=True) and not _has_type(between, strong=True):
                 # "2 Castle Wharf, 3 Harbour Lane": flat 2 of a named building at number 3.
-                saon, named_between = pm.group(0).strip(), between
+                saon = pm.group(0).strip()
                 offset = pm.end()
                 s = s[: pm.start()] + " " * (offset - pm.start()) + rest
                 pm = _PAO.search(s, offset)

@@ -19,7 +19,7 @@ from synthetic.models import CouncilManifest, SynthError, SynthSettings
 from synthetic.noise import NoiseLog
 from synthetic.population import households, people_frame
 from synthetic.rand import generator
-from synthetic.sources import SOURCES, SPECS, render
+from synthetic.sources import SOURCES, render
 from synthetic.state import initial_state, occupy
 from synthetic.units import build_gazetteer
 

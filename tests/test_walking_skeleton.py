@@ -28,7 +28,6 @@ def council(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def test_materialize_whole_job_in_process(council: Path) -> None:
-    from dagster import materialize
 
     from pipelines.definitions import build_definitions
 

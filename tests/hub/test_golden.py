@@ -246,18 +246,6 @@ def test_death_from_a_deceased_closure_reason_names_the_record(hub) -> None:
     assert apply(engine, config, [(a, "c"), (b, "c")]).events == 0
 
 
-@pytest.fixture
-def trusted_hub(tmp_path: Path):
-    config = parse_config({
-        "hub": "sqlite:///hub.db", "gazetteer": {"path": "g.csv"}, "events": {"min_trust": 2},
-        "sources": [{"name": "ctax", "url": "c.csv", "key": "k", "trust": 3, "fields": {"full_name": "n"}},
-                    {"name": "requests", "url": "r.csv", "key": "k", "trust": 1, "fields": {"full_name": "n"}}],
-    }, base_dir=tmp_path)
-    engine = open_hub(config.hub)
-    with Session(engine) as s, s.begin():
-        s.add_all([SourceSystem(name="ctax", trust=3), SourceSystem(name="requests", trust=1)])
-    return engine, config
-
 
 def test_an_untrusted_source_neither_moves_a_person_nor_records_a_death(trusted_hub) -> None:
     engine, config = trusted_hub

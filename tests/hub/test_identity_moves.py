@@ -3,32 +3,15 @@
 from __future__ import annotations
 
 import datetime as dt
-from pathlib import Path
 
 import pandas as pd
-import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from hub.identity_moves import MOVE_RULE, move_evidence_pairs, with_move_evidence
-from hub.store import open_hub
 from schemas import SourceRecord, SourceSystem
-from schemas.config import parse_config
 
 NOW = dt.datetime(2026, 3, 1, tzinfo=dt.timezone.utc)
-
-
-@pytest.fixture
-def hub(tmp_path: Path):
-    config = parse_config({
-        "hub": "sqlite:///hub.db", "gazetteer": {"path": "g.csv"}, "events": {"min_trust": 2},
-        "sources": [{"name": "ctax", "url": "c.csv", "key": "k", "trust": 3, "fields": {"full_name": "n"}},
-                    {"name": "requests", "url": "r.csv", "key": "k", "trust": 1, "fields": {"full_name": "n"}}],
-    }, base_dir=tmp_path)
-    engine = open_hub(config.hub)
-    with Session(engine) as s, s.begin():
-        s.add_all([SourceSystem(name="ctax", trust=3), SourceSystem(name="requests", trust=1)])
-    return engine, config
 
 
 def add(engine, source: str, key: str, name: str, uprn: int, attributes: dict | None = None) -> dict:
@@ -42,8 +25,8 @@ def add(engine, source: str, key: str, name: str, uprn: int, attributes: dict | 
                 "last_changed": rec.last_changed}
 
 
-def test_new_account_with_the_name_of_one_just_closed_elsewhere_is_review_evidence(hub) -> None:
-    engine, config = hub
+def test_new_account_with_the_name_of_one_just_closed_elsewhere_is_review_evidence(trusted_hub) -> None:
+    engine, config = trusted_hub
     moved = {"end_date": "2026-02-20", "end_reason": "MOVED OUT", "status": "CLOSED"}
     old = add(engine, "ctax", "OLD", "SMITH, JOHN A", 100, moved)
     other = add(engine, "ctax", "OTHER", "JONES, MARY", 300, moved)  # another name

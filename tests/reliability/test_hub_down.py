@@ -114,7 +114,7 @@ def test_hub_lost_mid_stage_fails_in_one_line_then_next_run_recovers(council: Pa
             conn.execute(text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = :db"), {"db": db})
         rc, out, err = run.finish(timeout=120)
         blocker.invalidate()  # cut by the server with the rest
-        line = _assert_one_line_error(rc, out, err, "golden_persons", "hub store", db)
+        _assert_one_line_error(rc, out, err, "golden_persons", "hub store", db)
         assert "✘ golden_persons" in out
 
         with admin.connect() as conn:
