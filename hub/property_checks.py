@@ -124,7 +124,8 @@ def _int(v: Any) -> int | None:
 
 
 def is_live(deleted: pd.Series, attributes: pd.Series, today: dt.date) -> pd.Series:
-    """Not deleted at source, no ``end_date`` attribute on or before ``today`` (ISO dates; unparseable = live)
+    """Not deleted at source, no ``end_date`` attribute on or before ``today`` (ISO or day-first dates; unparseable =
+    live)
     and no ``status`` attribute saying it ended (closed, ended, inactive, terminated...).
 
     Examples:
@@ -133,9 +134,13 @@ def is_live(deleted: pd.Series, attributes: pd.Series, today: dt.date) -> pd.Ser
         [False, True, False, False]
         >>> is_live(pd.Series([False]), pd.Series([{}]), dt.date(2024, 1, 1)).tolist()
         [True]
+        >>> is_live(pd.Series([False, False]), pd.Series([{"end_date": "05/03/2024"}, {"end_date": "2024-03-05"}]),
+        ...         dt.date(2024, 4, 1)).tolist()  # 5 March: ended by 1 April (month first it would be 3 May)
+        [False, False]
     """
+    # UK sources write 05/03/2024 for 5 March: day first when the text is not ISO (ISO parses the same either way)
     ends = pd.to_datetime(attributes.map(lambda a: a.get(END_DATE_ATTRIBUTE) if isinstance(a, dict) else None),
-                          errors="coerce")
+                          errors="coerce", format="mixed", dayfirst=True)
     status = attributes.map(lambda a: str(a.get(STATUS_ATTRIBUTE) or "").strip().lower() if isinstance(a, dict) else "")
     ended = (ends.notna() & (ends <= pd.Timestamp(today))) | status.isin(ENDED_STATUSES)
     return ~deleted.astype(bool) & ~ended
