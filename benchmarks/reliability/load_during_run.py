@@ -3,6 +3,7 @@
 Usage (from the repository root):
 
     nice python benchmarks/reliability/load_during_run.py [--people 2000] [--rate 100] [--seconds 30] [--full]
+        [--hub-url postgresql+psycopg://postgres@127.0.0.1:5432/mdh_load]   # an empty database; default SQLite
 
 Builds a synthetic council under benchmarks/out/reliability/ (git-ignored), runs day 0 so the hub has golden persons,
 creates a reader token, starts `uvicorn api.app:app_from_env` (one worker, access log off), applies day 1's life
@@ -42,13 +43,19 @@ RESULTS = Path(__file__).resolve().parent / "results.md"
 ROUTES = ("person", "xref", "search", "changes", "property")
 
 
-def prepare(people: int) -> tuple[Path, str, list[int], list[tuple[str, str]], list[int]]:
+def prepare(people: int, hub_url: str | None) -> tuple[Path, str, list[int], list[tuple[str, str]], list[int]]:
+    import yaml
+
     from synthetic import SynthSettings, write_council
 
     council = OUT / f"council_{people}"
     shutil.rmtree(council, ignore_errors=True)
     write_council(council, SynthSettings(people=people, days=1, seed=11))
     config = council / "hub.yaml"
+    if hub_url:  # the same council with its hub store elsewhere (e.g. PostgreSQL, as in production)
+        raw = yaml.safe_load(config.read_text())
+        raw["hub"] = hub_url
+        config.write_text(yaml.safe_dump(raw, sort_keys=False))
     t = time.perf_counter()
     run_to_end(config)
     print(f"day 0 run: {time.perf_counter() - t:.1f} s", flush=True)
@@ -70,8 +77,10 @@ def main() -> None:
     ap.add_argument("--rate", type=float, default=100.0)
     ap.add_argument("--seconds", type=float, default=30.0)
     ap.add_argument("--full", action="store_true", help="The run re-extracts and re-matches everything.")
+    ap.add_argument("--hub-url", help="Hub store URL of an empty database (default: SQLite beside the council).")
     args = ap.parse_args()
-    config, token, persons, keys, uprns = prepare(args.people)
+    config, token, persons, keys, uprns = prepare(args.people, args.hub_url)
+    dialect = open_hub(load_config(config).hub).dialect.name
     rnd = random.Random(5)
     total = int(args.rate * args.seconds)
     plan = []
@@ -123,9 +132,9 @@ def main() -> None:
 ## API under load during a nightly run — {dt.datetime.now(dt.timezone.utc):%Y-%m-%d %H:%M} UTC
 
 - Command: `nice python benchmarks/reliability/load_during_run.py --people {args.people} --rate {args.rate:g} \
---seconds {args.seconds:g}{' --full' if args.full else ''}`
-- Machine: 2 cores / 24 GiB, other helpers' work running; `uptime` before: {load}
-- Hub: SQLite (WAL), {len(persons):,} golden persons; writer: `mdh run{' --full' if args.full else ''}` after day 1's \
+--seconds {args.seconds:g}{' --full' if args.full else ''}{' --hub-url ' + args.hub_url if args.hub_url else ''}`
+- Machine: 2 cores / 24 GiB; `uptime` before: {load}
+- Hub: {dialect}, {len(persons):,} golden persons; writer: `mdh run{' --full' if args.full else ''}` after day 1's \
 events (exit {rc}, {run_seconds:.1f} s); server: uvicorn, 1 worker, reads audit-logged (sync)
 - Load: open loop {args.rate:g} req/s, bounded to {args.seconds:g} s and to the run's duration; 16 keep-alive connections
 - Control (no writer, {args.seconds / 2:g} s before the run): {control.summary()}
