@@ -68,8 +68,7 @@ def febrl(name: str) -> tuple[dict, list[pd.DataFrame], pd.DataFrame, dict[str, 
 
 def council_records(folder: Path) -> tuple[pd.DataFrame, pd.DataFrame]:
     """People from every person source of a synthetic council, read through hub.yaml's field maps."""
-    import sqlalchemy as sa
-
+    from connectors.pull import extract
     from schemas.config import load_config
 
     config = load_config(folder / "hub.yaml")
@@ -78,15 +77,7 @@ def council_records(folder: Path) -> tuple[pd.DataFrame, pd.DataFrame]:
     for src in config.sources:
         if src.kind != "person":
             continue
-        if src.is_file:
-            files = sorted(Path(src.url).glob("*.csv")) if Path(src.url).is_dir() else [Path(src.url)]
-            raw = pd.concat([pd.read_csv(f, dtype=str) for f in files], ignore_index=True)
-        else:
-            engine = sa.create_engine(src.url)
-            with engine.connect() as con:
-                sql = src.query or f'SELECT * FROM "{src.table}"'
-                raw = pd.read_sql(sa.text(sql), con).astype("string").astype(object)
-            engine.dispose()
+        raw = pd.concat([chunk.rows for chunk in extract(src)], ignore_index=True)  # as the hub reads it
         raw = raw.drop_duplicates(subset=[src.key], keep="last")
         out = pd.DataFrame({canonical: raw[column] for canonical, column in src.fields.items() if canonical != "uprn"})
         out["source"] = src.name

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-import sqlalchemy as sa
 
+from connectors.pull import extract
 from matching.spark import SparkUnavailableError, require_spark, spark_session
 from schemas.config import load_config
 from spark_fixtures import TEST_SPARK
@@ -33,14 +33,7 @@ def council_person_records(folder: Path) -> pd.DataFrame:
     for src in config.sources:
         if src.kind != "person":
             continue
-        if src.is_file:
-            files = sorted(Path(src.url).glob("*.csv")) if Path(src.url).is_dir() else [Path(src.url)]
-            raw = pd.concat([pd.read_csv(f, dtype=str) for f in files], ignore_index=True)
-        else:
-            engine = sa.create_engine(src.url)
-            with engine.connect() as con:
-                raw = pd.read_sql(sa.text(src.query or f'SELECT * FROM "{src.table}"'), con).astype("string").astype(object)
-            engine.dispose()
+        raw = pd.concat([chunk.rows for chunk in extract(src)], ignore_index=True)  # as the hub reads it
         raw = raw.drop_duplicates(subset=[src.key], keep="last")
         out = pd.DataFrame({canonical: raw[column] for canonical, column in src.fields.items() if canonical != "uprn"})
         out["source"] = src.name
