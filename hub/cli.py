@@ -181,12 +181,14 @@ def synth(people: Annotated[int, typer.Option(help="Number of residents.")] = 20
           days: Annotated[int, typer.Option(help="Days of life events to prepare.")] = 0,
           out: Annotated[Path, typer.Option(help="Output folder.")] = Path("demo"),
           seed: Annotated[int, typer.Option(help="Random seed (same seed, same council).")] = 42,
-          url: Annotated[Optional[str], typer.Option(help="Write sources into this PostgreSQL/MariaDB URL.")] = None) -> None:
+          url: Annotated[Optional[str], typer.Option(help="Write sources into this PostgreSQL/MariaDB URL.")] = None,
+          event_rate: Annotated[float, typer.Option(help="Life events at this many times a real council's yearly rates (1 = realistic), so a few days of a small council show some.")] = 1.0) -> None:
     """Generate a synthetic council: gazetteer, departmental sources, hub.yaml and ground truth."""
     from hub.demo import generate_council
 
     try:
-        manifest = generate_council(out, people=people, days=days, seed=seed, url=url, console=console)
+        manifest = generate_council(out, people=people, days=days, seed=seed, url=url, event_rate=event_rate,
+                                    console=console)
     except ValueError as err:
         _fail(str(err))
     console.print(f"synthetic council written to {out} ({manifest})")
@@ -196,13 +198,16 @@ def synth(people: Annotated[int, typer.Option(help="Number of residents.")] = 20
 def demo(people: Annotated[int, typer.Option(help="Number of residents.")] = 2000,
          days: Annotated[int, typer.Option(help="Incremental days to run after day 0.")] = 0,
          out: Annotated[Path, typer.Option(help="Folder for the demo council and hub.")] = Path("demo"),
-         seed: Annotated[int, typer.Option(help="Random seed.")] = 42) -> None:
+         seed: Annotated[int, typer.Option(help="Random seed.")] = 42,
+         event_rate: Annotated[float, typer.Option(help="Life events at this many times a real council's yearly rates (1 = realistic), so a few days of a small council show some.")] = 1.0) -> None:
     """Synthetic council → full pipeline → summary; then DAYS incremental nightly runs."""
     from hub.demo import run_demo
+    from synthetic import SynthError
 
     try:
-        run_demo(out, people=people, days=days, seed=seed, console=console, run=run_pipeline, show=print_figures)
-    except (UserError, ConfigError) as err:
+        run_demo(out, people=people, days=days, seed=seed, console=console, run=run_pipeline, show=print_figures,
+                 event_rate=event_rate)
+    except (UserError, ConfigError, SynthError) as err:
         _fail(str(err), code=1)
 
 

@@ -13,7 +13,7 @@ MARKER = ".mdh-demo"
 
 
 def generate_council(out: Path, *, people: int, days: int, seed: int, url: str | None = None,
-                     console: Console | None = None) -> object:
+                     event_rate: float = 1.0, console: Console | None = None) -> object:
     """Write a synthetic council into ``out`` with a progress bar per generation step."""
     from synthetic import SynthSettings, write_council
 
@@ -29,7 +29,7 @@ def generate_council(out: Path, *, people: int, days: int, seed: int, url: str |
                 tasks[step] = bar.add_task(step, total=total)
             bar.update(tasks[step], completed=done, total=total)
 
-        return write_council(out, SynthSettings(people=people, days=days, seed=seed, url=url), progress=progress)
+        return write_council(out, SynthSettings(people=people, days=days, seed=seed, url=url, event_rate=event_rate), progress=progress)
 
 
 def prepare_demo_folder(out: Path) -> None:
@@ -43,13 +43,14 @@ def prepare_demo_folder(out: Path) -> None:
 
 
 def run_demo(out: Path, *, people: int, days: int, seed: int, console: Console,
-             run: Callable[..., int], show: Callable[..., None]) -> None:
+             run: Callable[..., int], show: Callable[..., None], event_rate: float = 1.0) -> None:
     """Generate the council, run day 0 in full, then one incremental run per day of life events."""
     from synthetic import apply_day
 
     prepare_demo_folder(out)
-    console.rule(f"Synthetic council: {people:,} residents, {days} day(s) of life events (seed {seed})")
-    generate_council(out, people=people, days=days, seed=seed, console=console)
+    pace = "" if event_rate == 1 else f" at {event_rate:g}× a real council's rates"
+    console.rule(f"Synthetic council: {people:,} residents, {days} day(s) of life events{pace} (seed {seed})")
+    generate_council(out, people=people, days=days, seed=seed, event_rate=event_rate, console=console)
     config = out / "hub.yaml"
     console.rule("Day 0: first full run")
     run_id = run(config, full=True)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -102,19 +103,22 @@ def snapshot(person: GoldenPerson) -> dict[str, Any]:
 
 
 def apply_clusters(session: Session, config: HubConfig, clusters: pd.DataFrame, *, run_id: int | None,
-                   now: dt.datetime | None = None) -> GoldenSummary:
+                   now: dt.datetime | None = None, vacated: Iterable[int] = ()) -> GoldenSummary:
     """Turn person clusters into golden persons in the caller's transaction.
 
     Args:
         clusters: ``record_id, cluster_id`` for every live person record in scope. Scope must be
             closed: every live record of any golden person touched is in it (the linking stage
             guarantees this).
+        vacated: golden persons that held records since deleted at their source; any of them that no
+            cluster holds now is retired (its ID is never reused, and reading it says so).
     """
     now = now or utcnow()
     summary = GoldenSummary()
     live_ids = [int(i) for i in clusters["record_id"]]
     prior = _prior_xref(session, live_ids)
     plan = plan_ids(clusters, prior)
+    plan.retired |= set(vacated) - set(plan.cluster_ids.values()) - set(plan.merged)
     records = record_status(fill_name_parts(load_scope_records(session, live_ids)).merge(clusters, on="record_id"), config)
     # A date of death counts only from a trusted source, or from a trusted record closed because its person died.
     records["date_of_death"] = records["deceased_on"]
@@ -309,6 +313,12 @@ def drop_deleted_records(session: Session, record_ids: list[int]) -> None:
     """Forget cross-references of source records deleted at their source (their history stays in versions)."""
     for part in _chunks(record_ids):
         session.execute(delete(Xref).where(Xref.source_record_id.in_(part)))
+
+
+def orphaned_persons(session: Session) -> set[int]:
+    """Active golden persons that hold no source record (all of theirs were deleted at source)."""
+    held = select(Xref.person_id).where(Xref.person_id == GoldenPerson.person_id).exists()
+    return set(session.scalars(select(GoldenPerson.person_id).where(GoldenPerson.status == "active", ~held)))
 
 
 def resolve_person_id(session: Session, person_id: int) -> GoldenPerson | None:

@@ -11,7 +11,7 @@ import pandas as pd
 from sqlalchemy import Engine, insert, select, update
 from sqlalchemy.orm import Session
 
-from hub.golden import GoldenSummary, apply_clusters, drop_deleted_records
+from hub.golden import GoldenSummary, apply_clusters, drop_deleted_records, orphaned_persons
 from hub.identity_links import identifier_links, kept_memberships
 from hub.identity_moves import MOVE_RULE, move_evidence_pairs, with_move_evidence
 from schemas import MatchPair, ReviewTask, Run, SourceRecord, SourceSystem, StewardDecision, Xref
@@ -119,6 +119,7 @@ def link_people_stage(engine: Engine, config: HubConfig, *, run_id: int | None, 
             affected_persons.update(session.scalars(select(Xref.person_id).where(
                 Xref.source_record_id.in_(deleted_ids[start : start + CHUNK]))))
         drop_deleted_records(session, deleted_ids)
+        affected_persons |= orphaned_persons(session)  # and any a crashed or older run left without records
 
         must, cannot = steward_constraints(session)
         current = None if full else existing_clusters(session)
@@ -166,7 +167,7 @@ def link_people_stage(engine: Engine, config: HubConfig, *, run_id: int | None, 
         best = _best_link(pairs, scope)
         scope = scope.merge(best, on="record_id", how="left")
         summary.golden = apply_clusters(session, config, scope[["record_id", "cluster_id", "link_band", "link_score"]],
-                                        run_id=run_id, now=now)
+                                        run_id=run_id, now=now, vacated=affected_persons)
         if current is not None:  # incremental runs: new records that may be people who moved (review only)
             evidence = move_evidence_pairs(session, config, records, result.clusters, current, now=now)
             summary.move_evidence = len(evidence)

@@ -1,4 +1,4 @@
-"""``python -m synthetic --people N --days D --out DIR [--seed S] [--url URL] [--apply-days]``."""
+"""``python -m synthetic --people N --days D --out DIR [--seed S] [--url URL] [--event-rate X] [--apply-days]``."""
 
 from __future__ import annotations
 
@@ -16,10 +16,11 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--out", type=Path, required=True)
     ap.add_argument("--seed", type=int, default=42)
     ap.add_argument("--url", default=None, help="SQLAlchemy URL of a PostgreSQL/MariaDB database for the source tables")
+    ap.add_argument("--event-rate", type=float, default=1.0, help="Life events at this many times a real council's yearly rates (1 = realistic), so a few days of a small council show some.")
     ap.add_argument("--apply-days", action="store_true", help="also apply days 1..D to the sources")
     args = ap.parse_args(argv)
     try:
-        m = write_council(args.out, SynthSettings(args.people, args.days, args.seed, args.url),
+        m = write_council(args.out, SynthSettings(args.people, args.days, args.seed, args.url, args.event_rate),
                           progress=lambda step, i, n: print(f"[{i}/{n}] {step}", file=sys.stderr))
         print(f"{m.people} people in {m.households} households; {m.properties} properties, {m.lpis} LPIs, {m.streets} streets")
         for name, n in m.rows.items():

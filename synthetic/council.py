@@ -91,7 +91,8 @@ def write_council(out_dir: Path, settings: SynthSettings, *, progress: Progress 
         (truth_parts if spec.kind == "person" else prop_parts).append(t if spec.kind == "person" else t.drop(columns="person_id"))
     noise0 = log.frame()
     progress("life events", 3 + len(SOURCES), steps)
-    sim = simulate(generator(seed, "events"), settings.days, gaz, hh, people, stock, state, addr)
+    sim = simulate(generator(seed, "events"), settings.days, gaz, hh, people, stock, state, addr,
+                   event_rate=settings.event_rate)
     change_rows = _write_changes(out_dir, settings, sim.changes, people_idx=sim.people.set_index("person_id"), addr=addr, log=log,
                                  truth_parts=truth_parts, prop_parts=prop_parts)
     progress("truth", 4 + len(SOURCES), steps)
@@ -106,6 +107,7 @@ def write_council(out_dir: Path, settings: SynthSettings, *, progress: Progress 
     log.frame().to_csv(out_dir / "truth" / "noise.csv", index=False)
     hub_yaml = write_hub_yaml(out_dir, urls)
     meta = {"people": settings.people, "days": settings.days, "seed": settings.seed, "url": settings.url,
+            "event_rate": settings.event_rate,
             "sources": urls, "change_rows": change_rows, "applied": []}
     (out_dir / "changes").mkdir(exist_ok=True)
     (out_dir / "changes" / "manifest.json").write_text(json.dumps(meta, indent=1))

@@ -49,10 +49,10 @@ class World:
     """Who lives where, day by day, and what each source has been told (scheduled edits with a lag)."""
 
     def __init__(self, rng: np.random.Generator, days: int, gaz: Gazetteer, hh: pd.DataFrame, people: pd.DataFrame,
-                 stock: pd.Series, state: dict[str, pd.DataFrame]) -> None:
+                 stock: pd.Series, state: dict[str, pd.DataFrame], *, event_rate: float = 1.0) -> None:
         self.rng, self.days = rng, days
         # incomers are generated up front so ids and names do not depend on the order of events
-        n_in = int(len(hh) * RATES["arrive"] * days / 365 * 1.5) + 5
+        n_in = int(len(hh) * RATES["arrive"] * event_rate * days / 365 * 1.5) + 5
         inc_hh = households(rng, max(50, int(n_in * 2.3)))
         inc_hh["household_id"] = inc_hh.household_id + int(hh.household_id.max())
         inc = people_frame(rng, inc_hh, first_person_id=int(people.person_id.max()) + 1)

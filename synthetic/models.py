@@ -24,6 +24,9 @@ class SynthSettings:
         seed: random seed; the same settings give the same council.
         url: optional SQLAlchemy server URL (PostgreSQL or MariaDB) to hold the database sources
             instead of one SQLite file per source.
+        event_rate: life events happen at this many times a real council's yearly rates (moves, deaths,
+            marriages, arrivals, claims), so that a few days of a small council show some; 1 is realistic.
+            The sources' delays in hearing of an event are not scaled.
 
     Examples:
         >>> SynthSettings(people=1000, days=7).seed
@@ -34,12 +37,15 @@ class SynthSettings:
     days: int = 0
     seed: int = 42
     url: str | None = None
+    event_rate: float = 1.0
 
     def __post_init__(self) -> None:
         if self.people < 50:
             raise SynthError(f"people must be at least 50, got {self.people}")
         if self.days < 0:
             raise SynthError(f"days must not be negative, got {self.days}")
+        if not 0 < self.event_rate <= 365:
+            raise SynthError(f"event_rate must be above 0 and at most 365, got {self.event_rate}")
         if self.url is not None and "://" not in self.url:
             raise SynthError("url must be an SQLAlchemy URL such as postgresql+psycopg://user@host/db")
 

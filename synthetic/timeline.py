@@ -37,17 +37,17 @@ def _households(w: World, n: int) -> list[int]:
     return out
 
 
-def _day(w: World, day: int, n_hh: int, n_people: int) -> None:
+def _day(w: World, day: int, n_hh: int, n_people: int, event_rate: float = 1.0) -> None:
     w.day = day
     rng = w.rng
     today = np.datetime64(w.date())
     live = np.flatnonzero(w.alive & w.present)
     age = (today - w.dob[live]).astype(np.int64) / 365.25
-    q = np.minimum(0.5, np.exp(-10.2 + 0.092 * age)) / 365.0
+    q = np.minimum(0.5, np.exp(-10.2 + 0.092 * age)) * event_rate / 365.0
     for pos in live[rng.random(len(live)) < q]:
         if w.alive[pos]:
             w.die(int(pos))
-    poisson = lambda rate, base: int(rng.poisson(base * rate / 365.0))  # noqa: E731
+    poisson = lambda rate, base: int(rng.poisson(base * rate * event_rate / 365.0))  # noqa: E731
     for h in _households(w, poisson(RATES["move"], n_hh)):
         new = w.take_vacant()
         if new is not None:
@@ -121,16 +121,17 @@ def _release(w: World, day: int) -> dict[str, tuple[pd.DataFrame, list[str]]]:
 
 
 def simulate(rng: np.random.Generator, days: int, gaz: Gazetteer, hh: pd.DataFrame, people: pd.DataFrame, stock: pd.Series,
-             state: dict[str, pd.DataFrame], addr: pd.DataFrame | None = None) -> Sim:
-    """Run ``days`` days of life events from the day-0 world; nothing is written here."""
+             state: dict[str, pd.DataFrame], addr: pd.DataFrame | None = None, *, event_rate: float = 1.0) -> Sim:
+    """Run ``days`` days of life events from the day-0 world; nothing is written here. ``event_rate`` multiplies
+    the yearly rates of every life event (see ``SynthSettings.event_rate``)."""
     if days == 0:
         p = people.assign(resident_day0=True, last_name_final=people.last_name, alive_final=True, resident_final=True,
                           household_id_final=people.household_id, uprn_final=people.uprn)
         return Sim({}, pd.DataFrame(columns=EVENT_COLUMNS), p)
-    w = World(rng, days, gaz, hh, people, stock, state)
+    w = World(rng, days, gaz, hh, people, stock, state, event_rate=event_rate)
     changes = {}
     for day in range(1, days + 1):
-        _day(w, day, n_hh=len(hh), n_people=len(people))
+        _day(w, day, n_hh=len(hh), n_people=len(people), event_rate=event_rate)
         changes[day] = _release(w, day)
     events = pd.DataFrame(w.events, columns=EVENT_COLUMNS)
     for col in ("old_uprn", "new_uprn"):

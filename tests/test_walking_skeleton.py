@@ -96,3 +96,19 @@ def test_bad_config_is_one_line_error(tmp_path: Path) -> None:
     assert result.exit_code == 2
     assert "gazetteer: Field required" in result.output
     assert "Traceback" not in result.output
+
+
+def test_demo_with_busy_days_passes_every_gate_and_tells_of_moves(tmp_path: Path) -> None:
+    """Life events at 100× the real rates, so three days of a small council hold moves, deaths and leavers; every
+    day's run passes its gates, and no active golden person is left without a source record."""
+    out = tmp_path / "demo"
+    result = CliRunner().invoke(app, ["demo", "--people", "500", "--days", "3", "--event-rate", "100",
+                                      "--out", str(out)])
+    assert result.exit_code == 0, result.output[-3000:]
+    assert "at 100× a real council's rates" in result.output
+    engine = open_hub(load_config(out / "hub.yaml").hub)
+    with Session(engine) as s:
+        held = select(Xref.person_id).where(Xref.person_id == GoldenPerson.person_id).exists()
+        assert s.scalar(select(func.count()).where(GoldenPerson.status == "active", ~held)) == 0
+        kinds = set(s.scalars(select(ChangeEvent.event_type).distinct()))
+    assert {"new_person", "change_of_address"} <= kinds
