@@ -9,7 +9,7 @@ import pandas as pd
 from quality.metrics import POSTCODE_SPACED, completeness, duplicate_rates, validity
 from quality.policy import QualityPolicy
 from quality.store import resolve_redirects
-from quality.suites import CRITICAL, WARNING, batch_suite, extract_suite, year_columns
+from quality.suites import CRITICAL, WARNING, batch_suite, extract_suite, sampled_floor, year_columns
 
 
 def _kinds(suite) -> list[tuple[str, str | None, str]]:  # noqa: ANN001
@@ -49,6 +49,19 @@ def test_previous_run_turns_completeness_and_row_count_into_drift_gates() -> Non
     small = extract_suite("ctax", ("postcode",), rows=10, previous_completeness={"postcode": 0.9}, previous_rows=1000,
                           full_extract=True, policy=policy)
     assert [e.severity for e in small.expectations if e.column == "postcode" and "Null" in e.kind] == [WARNING]
+
+
+def test_completeness_warning_allows_for_sampling_in_small_batches() -> None:
+    """17 rows with 5 emails (29 %) are no evidence that a source's email is under 50 % complete; 10,000 are."""
+    def warn_floor(rows: int) -> float:
+        suite = extract_suite("requests", ("email",), rows=rows, previous_completeness={}, previous_rows=None,
+                              full_extract=False)
+        return next(e.kwargs["mostly"] for e in suite.expectations
+                    if e.kind == "ExpectColumnValuesToNotBeNull" and e.column == "email")
+
+    assert warn_floor(17) < 5 / 17 < 0.5
+    assert 0.48 < warn_floor(10_000) < 0.5 and warn_floor(10_000) > 0.29
+    assert sampled_floor(0.5, 0) == 0.0 and sampled_floor(0.9, 100) < sampled_floor(0.9, 1000) < 0.9
 
 
 def test_quarantine_rate_gates_only_batches_big_enough_to_judge() -> None:
