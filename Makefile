@@ -12,7 +12,7 @@ install-test:
 
 ## Install, generate a synthetic council and run the whole pipeline on it (embedded SQLite).
 demo: install
-	mdh demo --people 2000 --days 5
+	mdh demo --people 2000 --days 5 --event-rate 20
 
 ## Install with test extras and run the test suite.
 test: install-test
