@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 from dagster import ConfigurableResource, InitResourceContext
 from pydantic import PrivateAttr
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
-from hub.store import open_hub
+from hub.run_lock import orchestrated_step
+from hub.store import make_engine, open_hub
 from schemas import Run
 from schemas.config import HubConfig, load_config
 
@@ -17,10 +21,17 @@ class HubResource(ConfigurableResource):
 
     ``full_rebuild`` re-extracts every source in full and re-matches every record (IDs of unchanged
     clusters stay the same); otherwise runs are incremental.
+
+    Inside a run the resource holds the hub's run lock (hub/run_lock.py) for as long as it is initialised: the
+    whole run under the in-process executor, each step under the multiprocess executor (steps are processes).
+    A step waits up to ``run_lock_wait_s`` for it, so the steps of one run take turns; a run that still finds the
+    hub held (an ``mdh run`` or another deployment) then fails, naming the run that holds it. Sensors and other
+    uses outside a run take no lock (they only read).
     """
 
     config_path: str
     full_rebuild: bool = False
+    run_lock_wait_s: float = 3600.0
 
     _config: HubConfig | None = PrivateAttr(default=None)
     _engine: Engine | None = PrivateAttr(default=None)
@@ -32,6 +43,22 @@ class HubResource(ConfigurableResource):
     def teardown_after_execution(self, context: InitResourceContext) -> None:
         if self._engine is not None:
             self._engine.dispose()
+
+    @contextmanager
+    def yield_for_execution(self, context: InitResourceContext) -> Iterator["HubResource"]:
+        if context.run is None:  # a sensor or schedule evaluation: reads only, no run to lock for
+            self.setup_for_execution(context)
+        else:  # the hub is migrated under the lock, not before it (parallel steps of a run on a new hub)
+            self._config = load_config(self.config_path)
+            self._engine = make_engine(self._config.hub)
+        try:
+            if context.run is None:
+                yield self
+            else:
+                with orchestrated_step(self._engine, context.run.run_id, wait_s=self.run_lock_wait_s):
+                    yield self
+        finally:
+            self.teardown_after_execution(context)
 
     @property
     def config(self) -> HubConfig:

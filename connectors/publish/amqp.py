@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from urllib.parse import urlsplit
 
 from connectors.publish.base import DeliveryError, OutboundEvent
 from connectors.pull import redact
@@ -21,9 +22,19 @@ class AmqpTarget:
         self.queue = target.queue or f"mdh.{subscriber}"
         self.subscriber, self.timeout_s = subscriber, timeout_s
 
+    @property
+    def broker(self) -> str:
+        """``host:port`` of the broker: named in errors, never with credentials."""
+        try:
+            parts = urlsplit(self.url)
+            return f"{parts.hostname or '?'}:{parts.port or 5672}"
+        except ValueError:
+            return "?"
+
     def _fail(self, what: str, err: BaseException, done: list[str]) -> DeliveryError:
         detail = redact(f"{err.__class__.__name__}: {str(err)[:200]}", self.url)
-        return DeliveryError(f"subscriber {self.subscriber}: AMQP queue {self.queue} {what}: {detail}", delivered=done)
+        return DeliveryError(f"subscriber {self.subscriber}: AMQP broker {self.broker} queue {self.queue} {what}: "
+                             f"{detail}", delivered=done)
 
     def send(self, events: Sequence[OutboundEvent]) -> None:
         try:
@@ -53,7 +64,8 @@ class AmqpTarget:
                         headers={"subscriber": self.subscriber, "event_id": event.event_id}))
                 done.append(event.idempotency_key)
         except Exception as err:  # noqa: BLE001 - nack, unroutable, channel or connection closed
-            raise self._fail(f"failed after {len(done)} of {len(events)} events", err, done) from err
+            what = f"failed after the broker confirmed {len(done)} of {len(events)} events"
+            raise self._fail(what, err, done) from err
         finally:
             if connection.is_open:
                 try:
