@@ -18,6 +18,7 @@ import struct
 import threading
 import uuid
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 from sqlalchemy import select
@@ -163,6 +164,13 @@ def _drain(rabbit_url: str, queue: str) -> list[tuple[str, int, int]]:  # noqa: 
     return got
 
 
+def _through(url: str, port: int) -> str:
+    """The broker's URL (credentials from the fixture) pointed at the proxy on 127.0.0.1:``port``."""
+    parts = urlsplit(url)
+    credentials = parts.netloc.rsplit("@", 1)[0]
+    return urlunsplit(parts._replace(netloc=f"{credentials}@127.0.0.1:{port}"))
+
+
 @pytest.mark.parametrize("where", ["ack", "publish"])
 def test_broker_connection_cut_mid_batch_loses_nothing_and_the_next_run_sends_the_rest(
         where: str, tmp_path: Path, rabbit_url: str, caplog: pytest.LogCaptureFixture) -> None:  # noqa: F811
@@ -170,7 +178,7 @@ def test_broker_connection_cut_mid_batch_loses_nothing_and_the_next_run_sends_th
     queue = f"mdh.test.cut.{uuid.uuid4().hex[:8]}"
     hub = open_hub(f"sqlite:///{tmp_path / 'hub.db'}")
     try:
-        cfg = _config(tmp_path, f"amqp://guest:guest@127.0.0.1:{proxy.port}/%2F", queue)
+        cfg = _config(tmp_path, _through(rabbit_url, proxy.port), queue)
         keys = _outbox(hub)
         with caplog.at_level(logging.INFO):
             first = deliver_pending(hub, cfg, now=T0, backoff_s=30)
