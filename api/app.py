@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import logging
 import os
 import secrets
@@ -16,7 +17,7 @@ from sqlalchemy import Engine, event
 from starlette.middleware.sessions import SessionMiddleware
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from api.audit import AuditWriter
+from api.audit import AUDIT_MODES, start_audit, stop_audit
 from api.deps import ApiState
 from api.routes_people import router as people_router
 from api.routes_places import router as places_router
@@ -89,29 +90,39 @@ class RouteLogMiddleware:
 
 
 def create_app(config: HubConfig, *, engine: Engine | None = None, secret_key: str | None = None,
-               secure_cookies: bool = False, audit: str = "sync") -> FastAPI:
+               secure_cookies: bool = False, audit: str = "auto", audit_spool: Path | None = None,
+               freeze_gc: bool = False) -> FastAPI:
     """Build the app over the hub in ``config`` (migrated on open).
 
     Args:
         engine: an already-open hub engine (tests, benchmarks); opened from ``config.hub`` otherwise.
         secret_key: signs the stewards' session cookies; ``MDH_SECRET_KEY`` or a random per-process key.
         secure_cookies: send the session cookie over HTTPS only (set behind TLS).
-        audit: ``sync`` commits each read's audit row before the response; ``batched`` hands rows to a
-            background writer that commits every 50 ms (less work per read; a crash loses at most that window).
+        audit: how each read's audit row reaches the hub (``api.audit``). ``auto`` (default): ``spool`` for a
+            SQLite hub (durable on response, never waits for the hub's write lock), ``sync`` otherwise (committed
+            to the hub before the response); ``batched``: a background writer commits every 50 ms (a crash loses
+            at most that window).
+        audit_spool: the spool file of ``spool`` mode; default ``<hub file>.audit-spool`` beside a SQLite hub.
+        freeze_gc: at startup, move every object alive then out of the cyclic GC's reach (``gc.freeze()``). For a
+            server process: a full collection over the imported libraries' objects pauses every request for
+            100-200 ms every few seconds (the control phase's p99 in benchmarks/reliability/results.md).
     """
-    if audit not in ("sync", "batched"):
-        raise ValueError(f"audit must be 'sync' or 'batched', not {audit!r}")
+    if audit not in AUDIT_MODES:
+        raise ValueError(f"audit must be one of {', '.join(AUDIT_MODES)}, not {audit!r}")
     engine = engine or open_hub(config.hub)
     if engine.dialect.name == "sqlite":
         event.listen(engine, "connect", _sqlite_read_pragmas)
         engine.dispose()  # connections opened from now on get the read pragmas
-    writer = AuditWriter(engine) if audit == "batched" else None
+    writer = start_audit(engine, audit, audit_spool)  # a spool first drains what an earlier process left
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        if freeze_gc:
+            gc.collect()
+            gc.freeze()
         yield
         if writer is not None:
-            writer.close()
+            stop_audit(writer)
 
     app = FastAPI(lifespan=lifespan, title="Council Master Data Hub API", version="1.0", description=DESCRIPTION,
                   openapi_tags=[{"name": "people", "description": "Golden persons"},
@@ -132,7 +143,10 @@ def create_app(config: HubConfig, *, engine: Engine | None = None, secret_key: s
 
 
 def app_from_env() -> FastAPI:
-    """Factory for multi-worker uvicorn (``mdh serve --workers N``): the config path comes from ``MDH_CONFIG``."""
+    """Factory for multi-worker uvicorn (``mdh serve --workers N``): the config path comes from ``MDH_CONFIG``,
+    the audit mode from ``MDH_AUDIT`` (default ``auto``) and a spool file from ``MDH_AUDIT_SPOOL`` (optional)."""
     from schemas.config import load_config
 
-    return create_app(load_config(os.environ.get("MDH_CONFIG", "hub.yaml")), audit=os.environ.get("MDH_AUDIT", "sync"))
+    spool = os.environ.get("MDH_AUDIT_SPOOL")
+    return create_app(load_config(os.environ.get("MDH_CONFIG", "hub.yaml")), audit=os.environ.get("MDH_AUDIT", "auto"),
+                      audit_spool=Path(spool) if spool else None, freeze_gc=True)

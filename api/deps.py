@@ -81,7 +81,7 @@ def require(role: str):
 
 
 def audit_read(session: Session, who: Principal | str, what: str, object_id: object, detail: dict[str, Any]) -> None:
-    """Record a read of personal data (who, what, when); see ``api.audit`` for sync and batched modes."""
+    """Record a read of personal data (who, what, when); see ``api.audit`` for its modes (spool, sync, batched)."""
     record(session, who.name if isinstance(who, Principal) else who, what, object_id, detail)
 
 

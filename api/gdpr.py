@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import delete, or_, select, update
 from sqlalchemy.orm import Session
 
+from api.audit import spooled_reads, with_spooled
 from hub.golden import GOLDEN_FIELDS, resolve_person_id
 from hub.outbox import PendingEvent, write_events
 from schemas import (
@@ -73,6 +74,7 @@ def subject_access(session: Session, person_id: int) -> dict[str, Any]:
     decisions = session.scalars(select(StewardDecision).where(or_(
         StewardDecision.person_id.in_(ids), StewardDecision.record_id_l.in_(recs), StewardDecision.record_id_r.in_(recs)))).all()
     pairs = session.scalars(select(MatchPair).where(or_(MatchPair.record_id_l.in_(recs), MatchPair.record_id_r.in_(recs)))).all()
+    spooled = spooled_reads(session, "person", [str(i) for i in ids])  # reads not yet in audit_log: before it
     return {
         "person_id": person.person_id,
         "requested_id": person_id,
@@ -89,8 +91,9 @@ def subject_access(session: Session, person_id: int) -> dict[str, Any]:
         "match_pairs": [_row(p, skip=("explanation",)) for p in pairs],
         "steward_decisions": [_row(d) for d in decisions],
         "change_events": [_row(e) for e in session.scalars(select(ChangeEvent).where(ChangeEvent.person_id.in_(ids)).order_by(ChangeEvent.id))],
-        "reads_and_actions": [_row(a) for a in session.scalars(select(AuditLog).where(
+        "reads_and_actions": with_spooled([_row(a) for a in session.scalars(select(AuditLog).where(
             AuditLog.object_type == "person", AuditLog.object_id.in_([str(i) for i in ids])).order_by(AuditLog.id))],
+            spooled),
     }
 
 

@@ -37,8 +37,13 @@ def serve(config: ConfigOption = Path(DEFAULT_CONFIG_FILE),
           port: Annotated[int, typer.Option(help="TCP port to listen on.")] = 8000,
           host: Annotated[str, typer.Option(help="Address to bind (loopback by default; put TLS in front).")] = "127.0.0.1",
           workers: Annotated[int, typer.Option(help="Worker processes.")] = 1,
-          audit: Annotated[str, typer.Option(help="sync: commit each read's audit row before responding; "
-                                                  "batched: a background writer commits every 50 ms.")] = "sync") -> None:
+          audit: Annotated[str, typer.Option(help="How each read's audit row reaches the hub. auto: spool on a SQLite "
+                                                  "hub, sync elsewhere; spool: durable at once in a local spool file, "
+                                                  "moved into the hub without waiting for its write lock; sync: "
+                                                  "committed to the hub before responding; batched: a background "
+                                                  "writer commits every 50 ms (a crash loses that window).")] = "auto",
+          audit_spool: Annotated[Optional[Path], typer.Option(help="Spool file of the spool mode (default: beside a "
+                                                                   "SQLite hub; required for spool on PostgreSQL).")] = None) -> None:
     """Serve the golden-record API (/docs) and the stewards' web app (/app) with uvicorn.
 
     The access log is off: request paths and query strings carry personal data. The app logs method,
@@ -47,11 +52,11 @@ def serve(config: ConfigOption = Path(DEFAULT_CONFIG_FILE),
     import uvicorn
 
     from api import create_app
+    from api.audit_spool import AuditSpoolError
 
     cfg = _config(config)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     engine = _engine(cfg)
-    console.print(f"serving on http://{host}:{port} (API docs /docs, stewards' app /app)")
     options = dict(host=host, port=port, access_log=False, log_level="info", server_header=False, proxy_headers=False)
     if workers > 1:
         # Worker processes build their own app; signed cookies need one shared key across them.
@@ -60,10 +65,19 @@ def serve(config: ConfigOption = Path(DEFAULT_CONFIG_FILE),
 
         os.environ["MDH_CONFIG"] = str(config.resolve())
         os.environ["MDH_AUDIT"] = audit
+        if audit_spool is not None:
+            os.environ["MDH_AUDIT_SPOOL"] = str(audit_spool.resolve())
         os.environ.setdefault("MDH_SECRET_KEY", secrets.token_urlsafe(32))
+        console.print(f"serving on http://{host}:{port} (API docs /docs, stewards' app /app)")
         uvicorn.run("api.app:app_from_env", factory=True, workers=workers, **options)
     else:
-        uvicorn.run(create_app(cfg, engine=engine, audit=audit), **options)
+        try:
+            app = create_app(cfg, engine=engine, audit=audit, audit_spool=audit_spool, freeze_gc=True)
+        except (ValueError, AuditSpoolError) as err:  # a bad mode, or a spool file that cannot be written
+            err_console.print(f"[bold red]error:[/] {err}", highlight=False)
+            raise typer.Exit(2) from None
+        console.print(f"serving on http://{host}:{port} (API docs /docs, stewards' app /app)")
+        uvicorn.run(app, **options)
 
 
 @token_app.command("create")
