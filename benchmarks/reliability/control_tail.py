@@ -26,13 +26,8 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import httpx  # noqa: E402
-from sqlalchemy import text  # noqa: E402
-from sqlalchemy.orm import Session  # noqa: E402
 
-from hub.access import create_token  # noqa: E402
-from hub.store import open_hub  # noqa: E402
-from load_during_run import LOG_CONFIG, OUT, ROUTE_LINE, make_plan, pct  # noqa: E402
-from schemas.config import load_config  # noqa: E402
+from load_during_run import LOG_CONFIG, OUT, ROUTE_LINE, make_plan, pct, read_targets  # noqa: E402
 from tests.conftest_servers import free_port  # noqa: E402
 from tests.reliability.api_load import HOST, run_load  # noqa: E402
 
@@ -76,16 +71,7 @@ VARIANTS = {
 
 
 def sample(config: Path) -> tuple[str, list[int], list[tuple[str, str]], list[int]]:
-    engine = open_hub(load_config(config).hub)
-    with Session(engine) as s, s.begin():
-        _row, token = create_token(s, f"tail-probe-{time.time_ns()}", "reader", created_by="benchmark")
-        persons = [p for (p,) in s.execute(text("SELECT person_id FROM golden_person"))]
-        keys = [(a, b) for a, b in s.execute(text(
-            "SELECT s.name, r.source_key FROM source_record r JOIN source_system s ON s.id = r.source_id "
-            "WHERE r.kind = 'person' AND NOT r.deleted"))]
-        uprns = [u for (u,) in s.execute(text("SELECT uprn FROM property LIMIT 5000"))]
-    engine.dispose()
-    return token, persons, keys, uprns
+    return read_targets(config, "tail-probe")
 
 
 def one(config: Path, name: str, knobs: dict[str, str], plan: list[tuple[str, str]], token: str, rate: float,

@@ -86,16 +86,21 @@ def prepare(people: int, hub_url: str | None) -> tuple[Path, str, list[int], lis
     t = time.perf_counter()
     run_to_end(config)
     print(f"day 0 run: {time.perf_counter() - t:.1f} s", flush=True)
+    return (config, *read_targets(config, "bench-reader"))
+
+
+def read_targets(config: Path, token_name: str) -> tuple[str, list[int], list[tuple[str, str]], list[int]]:
+    """A new reader token and what the load reads: golden person IDs, live (source, key) pairs, property UPRNs."""
     engine = open_hub(load_config(config).hub)
     with Session(engine) as s, s.begin():
-        _row, token = create_token(s, f"bench-reader-{int(time.time())}", "reader", created_by="benchmark")
+        _row, token = create_token(s, f"{token_name}-{time.time_ns()}", "reader", created_by="benchmark")
         persons = [p for (p,) in s.execute(text("SELECT person_id FROM golden_person"))]
         keys = [(a, b) for a, b in s.execute(text(
             "SELECT s.name, r.source_key FROM source_record r JOIN source_system s ON s.id = r.source_id "
             "WHERE r.kind = 'person' AND NOT r.deleted"))]
         uprns = [u for (u,) in s.execute(text("SELECT uprn FROM property LIMIT 5000"))]
     engine.dispose()
-    return config, token, persons, keys, uprns
+    return token, persons, keys, uprns
 
 
 def make_plan(total: int, persons: list[int], keys: list[tuple[str, str]], uprns: list[int]) -> list[tuple[str, str]]:
