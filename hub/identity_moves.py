@@ -1,4 +1,11 @@
-"""Move evidence for stewards: a new record at one address while a record with the same name just closed at another."""
+"""Move evidence for stewards: a new record at one address while a record with the same name just closed at another.
+
+Sources tell the two halves of a move in either order: the new account may open days before the old one is closed.
+So the evidence is looked for both ways: a record starting a new golden person is paired with a recently closed
+record of the same name (:func:`new_record_evidence_pairs`), and a record closing now is paired with a record of the
+same name that started, by its source's own dates, within ``MOVE_WINDOW`` of the closure
+(:func:`closure_evidence_pairs`).
+"""
 
 from __future__ import annotations
 
@@ -9,10 +16,13 @@ import pandas as pd
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from hub.survivorship_status import record_status
+from hub.survivorship_status import END_DATE, record_status
 from schemas import SourceRecord, SourceSystem
 from schemas.columns import Band, PairFrame, PersonRecord
 from schemas.config import HubConfig
+from schemas.validators import parse_dates
+
+START_DATE = "start_date"  # attribute a source maps under `attributes:` (liable from, tenancy start, claim start)
 
 MOVE_RULE = "move_evidence"
 MOVE_WINDOW = dt.timedelta(days=90)  # a closure older than this says nothing about today's new record
@@ -24,18 +34,75 @@ def _names(frame: pd.DataFrame) -> pd.DataFrame:
 
     cols = [PersonRecord.unique_id, "source", "title", "first_name", "middle_names", "last_name", "full_name"]
     std = standardise_people(frame[[c for c in cols if c in frame]].reset_index(drop=True))
+    last = std["last_name"].astype("string").str.replace(r"^mac(?=[a-z])", "mc", regex=True, case=False)
     return pd.DataFrame({"unique_id": std[PersonRecord.unique_id].astype(str), "first": std["first_name"],
-                         "last": std["last_name"]}).dropna(subset=["first", "last"])
+                         "last": last}).dropna(subset=["first", "last"])
+
+
+def _surname_filter(frame: pd.DataFrame, surnames: set[str]) -> pd.DataFrame:
+    """Records whose last or full name holds one of ``surnames`` (upper case, letters only, Mac written Mc): a cheap
+    token filter before standardising names."""
+    text = frame.get("last_name", pd.Series("", index=frame.index)).fillna("") + " " + \
+        frame.get("full_name", pd.Series("", index=frame.index)).fillna("")
+    tokens = text.str.upper().str.replace(r"[^A-Z ]", "", regex=True).str.split().explode()
+    tokens = tokens.str.replace(r"^MAC(?=[A-Z])", "MC", regex=True)
+    return frame.loc[tokens[tokens.isin(surnames)].index.unique()]
+
+
+def _status(session: Session, config: HubConfig, ids: list[int], now: dt.datetime) -> pd.DataFrame:
+    """``record_status`` of the given records, with their start and end dates (ISO, from mapped attributes)."""
+    rows = []
+    for start in range(0, len(ids), 500):
+        rows.extend(session.execute(select(SourceRecord.id, SourceSystem.name, SourceSystem.trust, SourceRecord.deleted,
+                                           SourceRecord.attributes, SourceRecord.date_of_death, SourceRecord.last_changed)
+                                    .join(SourceSystem, SourceSystem.id == SourceRecord.source_id)
+                                    .where(SourceRecord.id.in_(ids[start : start + 500]))).all())
+    frame = pd.DataFrame(rows, columns=["id", "source", "trust", "deleted", "attributes", "date_of_death", "last_changed"])
+    status = record_status(frame, config, today=now.date())
+    formats = {s.name: s.date_format for s in config.sources}
+    for attr in (START_DATE, END_DATE):
+        raw = status["attributes"].map(lambda a, k=attr: a.get(k) if isinstance(a, dict) else None)
+        out = pd.Series(None, index=status.index, dtype=object)
+        for source, idx in status.groupby("source").groups.items():
+            out.loc[idx] = parse_dates(raw.loc[idx], date_format=formats.get(source), today=now.date())[0]
+        status[attr] = pd.to_datetime(out, errors="coerce")
+    status["id"] = status["id"].astype(str)
+    return status
+
+
+def _pair_frame(cand: pd.DataFrame, a_col: str, b_col: str) -> pd.DataFrame:
+    a, b = cand[a_col].to_numpy(dtype=object), cand[b_col].to_numpy(dtype=object)
+    first = cand[a_col].astype(int).to_numpy() < cand[b_col].astype(int).to_numpy()
+    return pd.DataFrame({PairFrame.unique_id_l: np.where(first, a, b), PairFrame.unique_id_r: np.where(first, b, a),
+                         PairFrame.match_weight: 0.0, PairFrame.match_probability: 0.0,
+                         PairFrame.band: Band.REVIEW, PairFrame.rule: MOVE_RULE}).drop_duplicates(
+        [PairFrame.unique_id_l, PairFrame.unique_id_r])
 
 
 def move_evidence_pairs(session: Session, config: HubConfig, records: pd.DataFrame, clusters: pd.DataFrame,
                         existing: pd.DataFrame, *, now: dt.datetime) -> pd.DataFrame:
+    """Review-band pairs that say "maybe a move", found both ways: :func:`new_record_evidence_pairs` and, when
+    ``records`` carry the linking stage's ``linked_hash`` and ``new_linked_hash`` (what changed in this run),
+    :func:`closure_evidence_pairs`."""
+    found = new_record_evidence_pairs(session, config, records, clusters, existing, now=now)
+    if {"linked_hash", "new_linked_hash"} <= set(records.columns):
+        changed = set(records.loc[records["linked_hash"] != records["new_linked_hash"], PersonRecord.unique_id])
+        later = closure_evidence_pairs(session, config, records, clusters, changed, now=now)
+        if len(later):
+            found = later if found.empty else pd.concat([found, later], ignore_index=True).drop_duplicates(
+                [PairFrame.unique_id_l, PairFrame.unique_id_r])
+    return found
+
+
+def new_record_evidence_pairs(session: Session, config: HubConfig, records: pd.DataFrame, clusters: pd.DataFrame,
+                              existing: pd.DataFrame, *, now: dt.datetime) -> pd.DataFrame:
     """Review-band pairs between a record that starts a new golden person and a recently closed record of
-    another person with the same standardised first and last name at another UPRN.
+    another person with the same standardised first and last name at another UPRN (when both sources date
+    them, closed within ``MOVE_WINDOW`` of the new record's start).
 
     Name and address alone never prove it is the same person (a false merge is the worst failure), so this
     is never an auto link: it opens a review task that says "maybe a move". A steward who accepts it merges
-    the two, and the next run raises the change of address.
+    the two and, in the same transaction, raises the change of address (``hub.stewardship.accept_pair``).
 
     Args:
         records: the linking stage's live person records (``unique_id, source, uprn``, names, ``last_changed``).
@@ -58,10 +125,7 @@ def move_evidence_pairs(session: Session, config: HubConfig, records: pd.DataFra
     new_names = _names(starts)
     # Standardise only records that could share a surname with a new one (a cheap token filter first).
     surnames = set(new_names["last"].str.upper().str.replace(r"[^A-Z]", "", regex=True))
-    text = recent.get("last_name", pd.Series("", index=recent.index)).fillna("") + " " + \
-        recent.get("full_name", pd.Series("", index=recent.index)).fillna("")
-    tokens = text.str.upper().str.replace(r"[^A-Z ]", "", regex=True).str.split().explode()
-    recent = recent.loc[tokens[tokens.isin(surnames)].index.unique()]
+    recent = _surname_filter(recent, surnames)
     if recent.empty:
         return empty
     old_names = _names(recent)
@@ -70,25 +134,66 @@ def move_evidence_pairs(session: Session, config: HubConfig, records: pd.DataFra
     cand = cand[cand["unique_id_new"].map(uprn) != cand["unique_id_old"].map(uprn)]
     if cand.empty:
         return empty
-    ids = [int(i) for i in cand["unique_id_old"].unique()]
-    rows = session.execute(select(SourceRecord.id, SourceSystem.name, SourceSystem.trust, SourceRecord.deleted,
-                                  SourceRecord.attributes, SourceRecord.date_of_death, SourceRecord.last_changed)
-                           .join(SourceSystem, SourceSystem.id == SourceRecord.source_id)
-                           .where(SourceRecord.id.in_(ids))).all()
-    status = record_status(pd.DataFrame(rows, columns=["id", "source", "trust", "deleted", "attributes", "date_of_death",
-                                                       "last_changed"]), config, today=now.date())
+    status = _status(session, config, [int(i) for i in cand["unique_id_old"].unique()], now)
     # closed for a move, not because the person died; from a source trusted for life events
-    closed = status[~status["live"] & status["trusted"] & status["deceased_on"].isna()]["id"].astype(str)
-    cand = cand[cand["unique_id_old"].isin(set(closed))]
+    closed = status[~status["live"] & status["trusted"] & status["deceased_on"].isna()]
+    cand = cand[cand["unique_id_old"].isin(set(closed["id"]))]
+    if cand.empty:
+        return empty
+    # When both sources date it, the closure must fall within MOVE_WINDOW of the new record's start: an account
+    # closed years ago is not today's move, however recently the hub loaded it.
+    starts = _status(session, config, [int(i) for i in cand["unique_id_new"].unique()], now).set_index("id")[START_DATE]
+    gap = (cand["unique_id_new"].map(starts) - cand["unique_id_old"].map(closed.set_index("id")[END_DATE])).abs()
+    cand = cand[gap.isna() | (gap <= pd.Timedelta(MOVE_WINDOW))]
     cand = cand[cand.groupby("unique_id_new")["unique_id_old"].transform("size") <= MAX_CANDIDATES]
     if cand.empty:
         return empty
-    a, b = cand["unique_id_new"].to_numpy(dtype=object), cand["unique_id_old"].to_numpy(dtype=object)
-    first = cand["unique_id_new"].astype(int).to_numpy() < cand["unique_id_old"].astype(int).to_numpy()
-    return pd.DataFrame({PairFrame.unique_id_l: np.where(first, a, b), PairFrame.unique_id_r: np.where(first, b, a),
-                         PairFrame.match_weight: 0.0, PairFrame.match_probability: 0.0,
-                         PairFrame.band: Band.REVIEW, PairFrame.rule: MOVE_RULE}).drop_duplicates(
-        [PairFrame.unique_id_l, PairFrame.unique_id_r])
+    return _pair_frame(cand, "unique_id_new", "unique_id_old")
+
+
+def closure_evidence_pairs(session: Session, config: HubConfig, records: pd.DataFrame, clusters: pd.DataFrame,
+                           changed: set[str], *, now: dt.datetime) -> pd.DataFrame:
+    """Review-band pairs between a record of a trusted source that closes in this run (not for a death) and a live
+    record of another golden person with the same standardised first and last name at another UPRN whose source
+    dates its start within ``MOVE_WINDOW`` of the closure: the new account opened before the old one was closed.
+
+    Args:
+        records: the linking stage's live person records (``unique_id, source, uprn``, names).
+        clusters: this run's ``unique_id, cluster_id``.
+        changed: ids of the records new or changed in this run.
+    """
+    empty = pd.DataFrame(columns=list(PairFrame.COLUMNS))
+    has_uprn = records[PersonRecord.uprn].notna()
+    closing = records[records[PersonRecord.unique_id].isin(changed) & has_uprn]
+    if closing.empty:
+        return empty
+    status = _status(session, config, [int(i) for i in closing[PersonRecord.unique_id]], now)
+    ends = status[~status["live"] & status["trusted"] & status["deceased_on"].isna() & status[END_DATE].notna()]
+    closing = closing[closing[PersonRecord.unique_id].isin(set(ends["id"]))]
+    if closing.empty:
+        return empty
+    old_names = _names(closing)
+    surnames = set(old_names["last"].str.upper().str.replace(r"[^A-Z]", "", regex=True))
+    others = _surname_filter(records[has_uprn & ~records[PersonRecord.unique_id].isin(set(closing[PersonRecord.unique_id]))],
+                             surnames)
+    if others.empty:
+        return empty
+    cand = old_names.merge(_names(others), on=["first", "last"], suffixes=("_old", "_new"))
+    uprn = records.set_index(PersonRecord.unique_id)[PersonRecord.uprn]
+    cl = clusters.set_index("unique_id")["cluster_id"]
+    cand = cand[(cand["unique_id_new"].map(uprn) != cand["unique_id_old"].map(uprn))
+                & (cand["unique_id_new"].map(cl) != cand["unique_id_old"].map(cl))]
+    if cand.empty:
+        return empty
+    starts = _status(session, config, [int(i) for i in cand["unique_id_new"].unique()], now)
+    starts = starts[starts["live"] & starts[START_DATE].notna()].set_index("id")[START_DATE]
+    ended = ends.set_index("id")[END_DATE]
+    gap = (cand["unique_id_new"].map(starts) - cand["unique_id_old"].map(ended)).abs()
+    cand = cand[gap.notna() & (gap <= pd.Timedelta(MOVE_WINDOW))]
+    cand = cand[cand.groupby("unique_id_old")["unique_id_new"].transform("size") <= MAX_CANDIDATES]
+    if cand.empty:
+        return empty
+    return _pair_frame(cand, "unique_id_new", "unique_id_old")
 
 
 def with_move_evidence(pairs: pd.DataFrame, evidence: pd.DataFrame) -> pd.DataFrame:

@@ -1,4 +1,5 @@
-"""The address custodian's queue: property records with no UPRN (or only a parent building), and their binding resolutions.
+"""The address custodian's queue: property and person records with no UPRN (or only a parent building), and their
+binding resolutions.
 
 The queue is the council's LLPG improvement worklist. A record whose address matched no UPRN, matched only
 in the review band, or matched only the parent building of a flat becomes a ``ReviewTask`` of kind
@@ -6,6 +7,9 @@ in the review band, or matched only the parent building of a flat becomes a ``Re
 marking it "new property: tell the custodian"; either way a ``StewardDecision`` (action ``address``) records
 the choice and the address it was made on, and binds every later run while that address is unchanged
 (``hub.addressing.resolve_addresses`` honours it on full re-matches; a changed address is a new question).
+A person record's address is asked the same way: until a steward decides, the record states no UPRN, so an
+in-place change of address in the review band moves nobody. Its resolution is re-linked by the next run; it is
+news (a change of address) when the record changed at its source after its golden person was created.
 """
 
 from __future__ import annotations
@@ -20,7 +24,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from hub.outbox import PendingEvent, write_events
-from schemas import AuditLog, Lpi, Property, ReviewTask, SourceRecord, SourceSystem, StewardDecision
+from schemas import AuditLog, GoldenPerson, Lpi, Property, ReviewTask, SourceRecord, SourceSystem, StewardDecision, Xref
 from schemas.base import utcnow
 from schemas.columns import Band
 from schemas.property import PropertyXref
@@ -128,10 +132,23 @@ def _matcher_candidates(matcher: object, records: pd.DataFrame) -> dict[int, lis
     return out
 
 
+def unresolved_person_records(session: Session) -> pd.DataFrame:
+    """Live person records whose address the matcher resolved to no UPRN or only in the review band (and whose source
+    holds no UPRN): the same columns as the property records :func:`refresh_queue` takes."""
+    cols = [SourceRecord.id, SourceSystem.name.label("source"), SourceRecord.source_key, SourceRecord.address,
+            SourceRecord.postcode, SourceRecord.address_hash, SourceRecord.matched_uprn, SourceRecord.address_band,
+            SourceRecord.address_score, SourceRecord.address_reason]
+    stmt = (select(*cols).join(SourceSystem, SourceSystem.id == SourceRecord.source_id)
+            .where(SourceRecord.kind == "person", SourceRecord.deleted.is_(False), SourceRecord.uprn.is_(None),
+                   SourceRecord.address_band.in_([Band.REVIEW, Band.NONE])))
+    return pd.DataFrame(session.execute(stmt).all(), columns=[c.key for c in cols])
+
+
 def refresh_queue(session: Session, records: pd.DataFrame, linked: set[int], *,
                   matcher_factory: Callable[[], object] | None = None, parent_only: set[int] | None = None,
-                  now: dt.datetime | None = None) -> QueueSummary:
-    """Open a task for each unlinked property record not yet queued or decided; supersede tasks no longer needed.
+                  include_people: bool = True, now: dt.datetime | None = None) -> QueueSummary:
+    """Open a task for each unlinked property or person record not yet queued or decided; supersede tasks no longer
+    needed.
 
     Args:
         records: live property records (``id, source, source_key, address, postcode, address_hash,
@@ -141,9 +158,15 @@ def refresh_queue(session: Session, records: pd.DataFrame, linked: set[int], *,
             without it the matcher's stored best candidate is offered.
         parent_only: records linked only to the parent building of the unit they name (queued although
             their band is auto).
+        include_people: also queue person records left without a UPRN (:func:`unresolved_person_records`).
     """
     now = now or utcnow()
     summary = QueueSummary()
+    if include_people:
+        people = unresolved_person_records(session)
+        if len(people):
+            records = people if records.empty else pd.concat([records, people[[c for c in people if c in records]]],
+                                                              ignore_index=True)
     open_tasks = {t.source_record_id: t for t in session.scalars(
         select(ReviewTask).where(ReviewTask.kind == TASK_KIND, ReviewTask.status == "open"))}
     decisions = active_address_decisions(session)
@@ -235,11 +258,14 @@ def resolve_address_task(session: Session, task_id: int, *, steward: str, uprn: 
     if uprn is not None:
         record.matched_uprn, record.address_band, record.address_score = uprn, Band.AUTO, 1.0
         record.address_reason = "chosen by a steward"
-        xref = session.get(PropertyXref, record.id)
-        if xref is None:
-            session.add(PropertyXref(source_record_id=record.id, uprn=uprn, link="steward", score=1.0, linked_at=now))
+        if record.kind == "person":
+            _relink_person_record(session, record, uprn)
         else:
-            xref.uprn, xref.link, xref.score, xref.linked_at = uprn, "steward", 1.0, now
+            xref = session.get(PropertyXref, record.id)
+            if xref is None:
+                session.add(PropertyXref(source_record_id=record.id, uprn=uprn, link="steward", score=1.0, linked_at=now))
+            else:
+                xref.uprn, xref.link, xref.score, xref.linked_at = uprn, "steward", 1.0, now
         write_events(session, [PendingEvent(f"address_resolved:{record.id}:{decision.id}", "address_resolved", None,
                                             {"source_key": record.source_key, "uprn": uprn,
                                              "before": {"uprn": before["matched_uprn"]},
@@ -249,6 +275,29 @@ def resolve_address_task(session: Session, task_id: int, *, steward: str, uprn: 
                          detail={"source": source, "source_key": record.source_key, "uprn": uprn,
                                  "decision_id": decision.id, "reason": reason}))
     return decision
+
+
+def _relink_person_record(session: Session, record: SourceRecord, uprn: int) -> None:
+    """A person record's address was just resolved: the next linking run takes it up (its link is marked stale).
+
+    Survivorship moves a person when a live, trusted record newly states another UPRN. The steward's UPRN is news
+    when the record changed at its source after its golden person was created (an in-place change of address, or
+    a record that joined the person later); a record that always stated this address merely gets the UPRN it
+    lacked, so its link is recorded as already stating it and it moves nobody.
+    """
+    record.linked_hash = None
+    xref = session.scalar(select(Xref).where(Xref.source_record_id == record.id))
+    if xref is None:
+        return
+    person = session.get(GoldenPerson, xref.person_id)
+    news = person is not None and record.last_changed is not None and person.created_at is not None \
+        and _naive_utc(record.last_changed) > _naive_utc(person.created_at)
+    if not news:
+        xref.uprn = uprn
+
+
+def _naive_utc(value: dt.datetime) -> dt.datetime:
+    return value.astimezone(dt.timezone.utc).replace(tzinfo=None) if value.tzinfo is not None else value
 
 
 def open_address_tasks(session: Session, *, limit: int = 100, offset: int = 0) -> list[dict[str, Any]]:

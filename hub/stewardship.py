@@ -19,9 +19,11 @@ from sqlalchemy import and_, or_, select, update
 from sqlalchemy.orm import Session
 
 from hub.golden import GoldenSummary, apply_clusters, resolve_person_id, snapshot
+from hub.identity_moves import MOVE_RULE
 from schemas import (
     AttributeOverride,
     AuditLog,
+    ChangeEvent,
     GoldenPerson,
     MatchPair,
     ReviewTask,
@@ -182,6 +184,39 @@ def _open_task(session: Session, task_id: int) -> tuple[ReviewTask, MatchPair]:
     return task, pair
 
 
+def _is_move_evidence(session: Session, a: int, b: int) -> bool:
+    """The pair was put to stewards as "closed at one UPRN, same name new at another" (``hub.identity_moves``)."""
+    return session.scalar(select(MatchPair.id).where(MatchPair.record_id_l == a, MatchPair.record_id_r == b,
+                                                     MatchPair.rule == MOVE_RULE)) is not None
+
+
+def _state_as_news(session: Session, record_ids: Sequence[int]) -> None:
+    """Forget the UPRN the pair's records stated when last linked: they are new to the person they join.
+
+    Accepting move evidence says the new record's address is where the person now lives, so survivorship treats it
+    as a live, trusted record newly stating another UPRN (``moved``) and raises the change of address; the closed
+    record stating the old address is not live and moves nobody. A merge of any other pair keeps the survivor's
+    address as before.
+    """
+    session.execute(update(Xref).where(Xref.source_record_id.in_(list(record_ids))).values(uprn=None))
+
+
+def _cite_decision(session: Session, golden: GoldenSummary | None, person_id: int | None, decision: StewardDecision,
+                   task: ReviewTask | None) -> None:
+    """Name the steward decision (and its task) as evidence of the change of address the accept just raised."""
+    if golden is None or person_id is None or not golden.event_counts.get("change_of_address"):
+        return
+    person = session.get(GoldenPerson, person_id)
+    event = session.scalar(select(ChangeEvent).where(
+        ChangeEvent.idempotency_key == f"change_of_address:{person_id}:v{person.version}"))
+    if event is None:
+        return
+    payload = dict(event.payload or {})
+    payload["evidence"] = {**(payload.get("evidence") or {}), "steward_decision": decision.id,
+                           "review_task": task.id if task is not None else None}
+    event.payload = payload
+
+
 def accept_pair(session: Session, config: HubConfig, record_a: int, record_b: int, *, steward: str,
                 reason: str | None = None, task: ReviewTask | None = None, now: dt.datetime | None = None) -> ActionResult:
     """The two records are the same person: record a must-link and merge their golden persons now."""
@@ -205,9 +240,15 @@ def accept_pair(session: Session, config: HubConfig, record_a: int, record_b: in
     decision = StewardDecision(action="accept", record_id_l=a, record_id_r=b, steward=steward, reason=reason,
                                before=before, decided_at=now)
     session.add(decision)
+    session.flush()
     golden = None
     if pa is None or pa != pb:
+        moved = pa is not None and pb is not None and _is_move_evidence(session, a, b)
+        if moved:
+            _state_as_news(session, [a, b])
         golden = _recluster(session, config, [sorted(side_a | side_b)], steward_records={a, b}, now=now)
+        if moved:
+            _cite_decision(session, golden, person_of(session, a), decision, task)
     else:
         session.execute(update(Xref).where(Xref.source_record_id.in_([a, b])).values(link_band="steward"))
     survivor = person_of(session, a)

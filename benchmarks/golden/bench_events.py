@@ -2,12 +2,22 @@
 
 Usage:
     python benchmarks/golden/bench_events.py --people 20000 --days 30 --out /tmp/ev
+    python benchmarks/golden/bench_events.py --people 20000 --days 30 --steward oracle --out /tmp/ev_st
     python benchmarks/golden/bench_events.py --people 250000 --touch 0.01 --out /tmp/inc   # 1% changed day
 
 The first form builds day 0 in full, then runs one incremental pass per day of life events and scores the
 hub's change_of_address / change_of_name / death events against truth/events.csv (move / marriage /
 death). The second times an incremental run after 1% of person records were changed at their sources.
 The stages are the same functions the Dagster assets call, run directly so timings are the hub's own.
+
+``--steward oracle`` puts stewards in the loop: after each day's run (day 0 too) a simulated steward works every open
+queue through the hub's own steward functions, deciding from the synthetic truth as a perfect steward would
+(``hub.stewardship.accept_task`` / ``reject_task`` for person pairs: accept when both records are one true person;
+``hub.property_queue.resolve_address_task`` for address tasks: the record's true UPRN when the gazetteer has it,
+else "new property"). The next day's run picks the decisions up as binding constraints. Each run then also runs
+the golden-properties stage (``hub.property.link_properties``), which refreshes the address queue as the pipeline
+does. ``--steward-error RATE`` makes that fraction of decisions wrong (accept/reject flipped; another offered
+candidate, when there is one, for an address), to show how the figures degrade with steward mistakes.
 """
 
 from __future__ import annotations
@@ -15,12 +25,14 @@ from __future__ import annotations
 import argparse
 import json
 import sqlite3
+import sys
 import time
+from collections import Counter
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from hub.addressing import resolve_addresses
@@ -29,14 +41,19 @@ from hub.linking import link_people_stage
 from hub.matchers import stored_gazetteer_matcher
 from hub.reference import load_gazetteer_if_changed
 from hub.store import open_hub
-from schemas import ChangeEvent, MatchPair, Run, SourceRecord, SourceSystem, Xref
+from schemas import ChangeEvent, GoldenPerson, MatchPair, Property, ReviewTask, Run, SourceRecord, SourceSystem, Xref
 from schemas.config import load_config
+
+STEWARD = "oracle"
 
 EVENT_OF = {"move": "change_of_address", "marriage": "change_of_name", "death": "death"}
 
 
-def run_once(config_path: Path, *, full: bool) -> dict[str, float]:
-    """One pipeline run as ``mdh run`` makes it: a Run row, so incremental days reuse the stored model."""
+def run_once(config_path: Path, *, full: bool, properties: bool = False) -> dict[str, float]:
+    """One pipeline run as ``mdh run`` makes it: a Run row, so incremental days reuse the stored model.
+
+    ``properties`` also runs the golden-properties stage (property xref and the address custodian's queue).
+    """
     cfg = load_config(config_path)
     engine = open_hub(cfg.hub)
     with Session(engine) as s, s.begin():
@@ -58,20 +75,159 @@ def run_once(config_path: Path, *, full: bool) -> dict[str, float]:
     t = time.perf_counter()
     link_people_stage(engine, cfg, run_id=run_id, full=full)
     timings["people"] = time.perf_counter() - t
+    if properties:
+        from hub.property import link_properties
+
+        t = time.perf_counter()
+        link_properties(engine, cfg, run_id=run_id, matcher_factory=stored_gazetteer_matcher(engine, cfg))
+        timings["properties"] = time.perf_counter() - t
     timings["total"] = sum(timings.values())
     with Session(engine) as s, s.begin():
         s.get(Run, run_id).status = "ok"
     return timings
 
 
+def _truth_as_of(path: Path, day: int, value: str) -> dict[tuple[str, str], object]:
+    """(source, source_key) -> ``value`` as the record stood on ``day`` (truth files hold one row per version)."""
+    df = pd.read_csv(path, dtype={"source_key": str})
+    df = df[df["day"] <= day].sort_values("day", kind="stable").drop_duplicates(["source", "source_key"], keep="last")
+    return dict(zip(zip(df["source"], df["source_key"]), df[value]))
+
+
+def _record_keys(session: Session, ids: list[int]) -> dict[int, tuple[str, str]]:
+    out: dict[int, tuple[str, str]] = {}
+    for start in range(0, len(ids), 500):
+        out.update({rid: (name, key) for rid, name, key in session.execute(
+            select(SourceRecord.id, SourceSystem.name, SourceRecord.source_key)
+            .join(SourceSystem, SourceSystem.id == SourceRecord.source_id)
+            .where(SourceRecord.id.in_(ids[start : start + 500])))})
+    return out
+
+
+def oracle_steward(council: Path, day: int, *, error_rate: float = 0.0, rng: np.random.Generator | None = None) -> dict:
+    """Work every open review task with the hub's steward functions, deciding from the synthetic truth.
+
+    Person pairs: accept when both records belong to one true person, else reject. Address tasks: the record's
+    true UPRN when it is in the gazetteer, else "new property: tell the custodian". One transaction per decision,
+    as a steward's action in the app. With ``error_rate`` that fraction of decisions is wrong.
+    """
+    from hub.property_queue import CustodianError, resolve_address_task
+    from hub.stewardship import StewardshipError, accept_task, reject_task
+
+    rng = rng or np.random.default_rng(0)
+    cfg = load_config(council / "hub.yaml")
+    engine = open_hub(cfg.hub)
+    person_of = _truth_as_of(council / "truth" / "records.csv", day, "person_id")
+    uprn_of = {**_truth_as_of(council / "truth" / "records.csv", day, "uprn"),
+               **_truth_as_of(council / "truth" / "property_records.csv", day, "uprn")}
+    stats: Counter = Counter()
+    with Session(engine) as s:
+        pairs = s.execute(select(ReviewTask.id, MatchPair.record_id_l, MatchPair.record_id_r, MatchPair.rule)
+                          .join(MatchPair, MatchPair.id == ReviewTask.pair_id)
+                          .where(ReviewTask.status == "open", ReviewTask.kind == "person_pair")
+                          .order_by(ReviewTask.id)).all()
+        addresses = s.execute(select(ReviewTask.id, ReviewTask.source_record_id, ReviewTask.detail)
+                              .where(ReviewTask.status == "open", ReviewTask.kind == "address")
+                              .order_by(ReviewTask.id)).all()
+        keys = _record_keys(s, sorted({r for _, a, b, _ in pairs for r in (a, b)} | {r for _, r, _ in addresses}))
+        gazetteer = set(s.scalars(select(Property.uprn)))
+    stats["person_open"], stats["address_open"] = len(pairs), len(addresses)
+    for task_id, a, b, rule in pairs:
+        pa, pb = person_of.get(keys.get(a)), person_of.get(keys.get(b))
+        if pa is None or pb is None:
+            stats["person_no_truth"] += 1
+            continue
+        accept = pa == pb
+        if error_rate and rng.random() < error_rate:
+            accept = not accept
+            stats["person_wrong"] += 1
+        try:
+            with Session(engine) as s, s.begin():
+                if s.get(ReviewTask, task_id).status != "open":  # answered by an earlier decision
+                    stats["person_answered_by_another"] += 1
+                    continue
+                (accept_task if accept else reject_task)(s, cfg, task_id, steward=STEWARD, reason="benchmark oracle")
+            stats["person_accepted" if accept else "person_rejected"] += 1
+            if rule == "move_evidence":
+                stats["move_evidence_accepted" if accept else "move_evidence_rejected"] += 1
+        except StewardshipError:
+            stats["person_refused"] += 1  # e.g. an accept that would undo an earlier reject (Conflict)
+    for task_id, rid, detail in addresses:
+        key = keys.get(rid)
+        if key not in uprn_of:
+            stats["address_no_truth"] += 1
+            continue
+        true_uprn = uprn_of[key]
+        uprn = int(true_uprn) if pd.notna(true_uprn) and int(true_uprn) in gazetteer else None
+        if error_rate and rng.random() < error_rate:
+            others = [int(c["uprn"]) for c in (detail or {}).get("candidates", []) if c.get("uprn") not in (None, uprn)]
+            if others:
+                uprn = others[0]
+                stats["address_wrong"] += 1
+        try:
+            with Session(engine) as s, s.begin():
+                resolve_address_task(s, task_id, steward=STEWARD, uprn=uprn, new_property=uprn is None,
+                                     reason="benchmark oracle")
+            stats["address_uprn" if uprn is not None else "address_new_property"] += 1
+            offered = {int(c["uprn"]) for c in (detail or {}).get("candidates", []) if c.get("uprn") is not None}
+            if uprn is not None and uprn not in offered:
+                stats["address_uprn_not_offered"] += 1  # the steward searched the gazetteer beyond the candidates
+        except CustodianError:
+            stats["address_refused"] += 1
+    return dict(stats)
+
+
+def _queue_counts(engine) -> dict[str, int]:
+    """Review tasks by kind and status, and the highest task id (to count what a run opened)."""
+    with Session(engine) as s:
+        rows = s.execute(select(ReviewTask.kind, ReviewTask.status, func.count()).group_by(ReviewTask.kind,
+                                                                                           ReviewTask.status)).all()
+        top = s.scalar(select(func.max(ReviewTask.id))) or 0
+    out = {f"{k}:{st}": int(n) for k, st, n in rows}
+    out["max_id"] = int(top)
+    return out
+
+
+def _opened_since(engine, task_id: int) -> dict[str, int]:
+    with Session(engine) as s:
+        return {k: int(n) for k, n in s.execute(select(ReviewTask.kind, func.count()).where(ReviewTask.id > task_id)
+                                                 .group_by(ReviewTask.kind)).all()}
+
+
+def _events_since(engine, event_id: int) -> dict[str, int]:
+    """Life events written after ``event_id``: by a run, or by a steward action (no run)."""
+    with Session(engine) as s:
+        rows = s.execute(select(ChangeEvent.event_type, ChangeEvent.run_id.is_(None), func.count())
+                         .where(ChangeEvent.id > event_id, ChangeEvent.event_type.in_(list(EVENT_OF.values())))
+                         .group_by(ChangeEvent.event_type, ChangeEvent.run_id.is_(None))).all()
+    return {f"{t}{' (steward)' if by_steward else ''}": int(n) for t, by_steward, n in rows}
+
+
+def _max_event(engine) -> int:
+    with Session(engine) as s:
+        return int(s.scalar(select(func.max(ChangeEvent.id))) or 0)
+
+
 def golden_to_true(engine, truth: pd.DataFrame) -> pd.Series:
-    """Each golden person's true person: the majority truth over its records."""
+    """Each golden person's true person: the majority truth over its records. A golden ID merged away since (by a
+    later run or a steward) takes the true person of the golden person it redirects to."""
     with Session(engine) as s:
         rows = s.execute(select(Xref.person_id, SourceSystem.name, SourceRecord.source_key)
                          .join(SourceRecord, SourceRecord.id == Xref.source_record_id)
                          .join(SourceSystem, SourceSystem.id == SourceRecord.source_id)).all()
+        redirects = dict(s.execute(select(GoldenPerson.person_id, GoldenPerson.redirect_to)
+                                   .where(GoldenPerson.redirect_to.is_not(None))).all())
     xref = pd.DataFrame(rows, columns=["golden", "source", "source_key"]).merge(truth, on=["source", "source_key"])
-    return xref.groupby("golden")["person_id"].agg(lambda s: s.mode().iat[0])
+    mapping = xref.groupby("golden")["person_id"].agg(lambda s: s.mode().iat[0])
+    merged = {}
+    for g in redirects:
+        seen, target = {g}, redirects[g]
+        while target in redirects and target not in seen:
+            seen.add(target)
+            target = redirects[target]
+        if target in mapping.index:
+            merged[g] = mapping[target]
+    return pd.concat([mapping, pd.Series(merged, dtype=mapping.dtype)]) if merged else mapping
 
 
 def _change_rows(council: Path, source) -> pd.DataFrame:
@@ -192,6 +348,13 @@ def score_events(council: Path, days: int) -> dict:
                          .where(ChangeEvent.event_type.in_(list(EVENT_OF.values())))).all()
     detected = pd.DataFrame(rows, columns=["hub_type", "golden", "run_id", "source", "payload"])
     detected["person_id"] = detected["golden"].map(mapping)
+    # A golden person retired since (every record deleted at its source) has no records left to say who it was:
+    # take the true person of the record the event names as its evidence.
+    truth_of = dict(zip(zip(truth["source"], truth["source_key"]), truth["person_id"]))
+    by_evidence = detected["payload"].map(lambda pl: truth_of.get((((pl or {}).get("evidence") or {}).get("source"),
+                                                                   ((pl or {}).get("evidence") or {}).get("source_key"))))
+    unmapped = detected["person_id"].isna()
+    detected.loc[unmapped, "person_id"] = by_evidence[unmapped]
     out = {}
     for kind in EVENT_OF.values():
         d = detected[detected["hub_type"] == kind]
@@ -216,6 +379,13 @@ def score_events(council: Path, days: int) -> dict:
         res["missed_linkable"] = missed[["day", "person_id", "how"]].to_dict(orient="records")[:20]
         out[kind] = res
     out["move_evidence"] = _score_move_evidence(engine, truth, true_events)
+    out["mapped_by_evidence"] = int((unmapped & detected["person_id"].notna()).sum())
+    coa = detected[detected["hub_type"] == "change_of_address"]
+    by_steward = coa["payload"].map(lambda pl: "steward_decision" in ((pl or {}).get("evidence") or {}))
+    out["change_of_address"]["steward_evidence"] = int(by_steward.sum())
+    moves = [(g, ((pl or {}).get("before") or {}).get("uprn"), ((pl or {}).get("after") or {}).get("uprn"))
+             for g, pl in zip(coa["golden"], coa["payload"])]
+    out["change_of_address"]["repeated_moves"] = len(moves) - len(set(moves))  # same person, same from/to twice
     return out
 
 
@@ -264,6 +434,9 @@ def main() -> None:
     parser.add_argument("--out", type=Path, required=True)
     parser.add_argument("--touch", type=float, default=None, help="time a day with this fraction of rows changed")
     parser.add_argument("--score-only", action="store_true", help="score an already-built council in --out")
+    parser.add_argument("--steward", choices=("none", "oracle"), default="none",
+                        help="oracle: a perfect steward works every queue after each day's run (see the module doc)")
+    parser.add_argument("--steward-error", type=float, default=0.0, help="fraction of steward decisions made wrong")
     args = parser.parse_args()
     from synthetic import SynthSettings, apply_day, write_council
 
@@ -272,17 +445,40 @@ def main() -> None:
         return
     t = time.perf_counter()
     write_council(args.out, SynthSettings(people=args.people, days=0 if args.touch else args.days, seed=args.seed))
-    report: dict = {"people": args.people, "synth_s": round(time.perf_counter() - t, 1)}
-    report["day0"] = run_once(args.out / "hub.yaml", full=True)
+    report: dict = {"people": args.people, "seed": args.seed, "steward": args.steward,
+                    "steward_error": args.steward_error, "synth_s": round(time.perf_counter() - t, 1)}
+    steward = args.steward == "oracle"
+    rng = np.random.default_rng(args.seed)
+    report["day0"] = run_once(args.out / "hub.yaml", full=True, properties=steward)
     if args.touch:
         report["rows_changed"] = touch_fraction(args.out, args.touch)
         report["incremental"] = run_once(args.out / "hub.yaml", full=False)
     else:
         report["days"] = []
-        for day in range(1, args.days + 1):
-            apply_day(args.out, day)
-            report["days"].append(run_once(args.out / "hub.yaml", full=False)["total"])
+        report["steward_days"] = []
+        engine = open_hub(load_config(args.out / "hub.yaml").hub)
+        last_task, last_event = 0, 0
+        for day in range(0, args.days + 1):
+            if day:
+                apply_day(args.out, day)
+                report["days"].append(run_once(args.out / "hub.yaml", full=False, properties=steward)["total"])
+            if not steward:
+                continue
+            row: dict = {"day": day, "opened": _opened_since(engine, last_task), "run_events": _events_since(engine, last_event)}
+            last_event = _max_event(engine)
+            t = time.perf_counter()
+            row["steward"] = oracle_steward(args.out, day, error_rate=args.steward_error, rng=rng)
+            row["steward_s"] = round(time.perf_counter() - t, 1)
+            row["steward_events"] = _events_since(engine, last_event)
+            last_event = _max_event(engine)
+            row["queue_after"] = _queue_counts(engine)
+            last_task = row["queue_after"]["max_id"]
+            report["steward_days"].append(row)
+            print(json.dumps(row, default=str), file=sys.stderr, flush=True)
         report["events"] = score_events(args.out, args.days)
+        if steward:
+            report["steward_total"] = dict(sum((Counter(r["steward"]) for r in report["steward_days"]), Counter()))
+            report["opened_total"] = dict(sum((Counter(r["opened"]) for r in report["steward_days"]), Counter()))
     print(json.dumps(report, indent=2, default=lambda v: round(v, 2) if isinstance(v, float) else str(v)))
 
 

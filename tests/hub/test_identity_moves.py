@@ -8,21 +8,26 @@ import pandas as pd
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from hub.identity_moves import MOVE_RULE, move_evidence_pairs, with_move_evidence
+from hub.identity_moves import MOVE_RULE, closure_evidence_pairs, move_evidence_pairs, with_move_evidence
 from schemas import SourceRecord, SourceSystem
 
 NOW = dt.datetime(2026, 3, 1, tzinfo=dt.timezone.utc)
 
 
-def add(engine, source: str, key: str, name: str, uprn: int, attributes: dict | None = None) -> dict:
+def add(engine, source: str, key: str, name: str, uprn: int, attributes: dict | None = None, *,
+        changed: bool | None = None, days_ago: int = 5) -> dict:
+    """A person record loaded ``days_ago``; ``changed``: its link is stale (changed at source since last linked)."""
     with Session(engine) as s, s.begin():
         sid = s.scalar(select(SourceSystem.id).where(SourceSystem.name == source))
         rec = SourceRecord(source_id=sid, source_key=key, raw={}, content_hash=key, full_name=name, uprn=uprn,
-                           attributes=attributes, last_changed=NOW - dt.timedelta(days=5))
+                           attributes=attributes, last_changed=NOW - dt.timedelta(days=days_ago))
         s.add(rec)
         s.flush()
-        return {"unique_id": str(rec.id), "source": source, "full_name": name, "uprn": str(uprn),
-                "last_changed": rec.last_changed}
+        out = {"unique_id": str(rec.id), "source": source, "full_name": name, "uprn": str(uprn),
+               "last_changed": rec.last_changed}
+        if changed is not None:
+            out |= {"linked_hash": key, "new_linked_hash": key + ("*" if changed else "")}
+        return out
 
 
 def test_new_account_with_the_name_of_one_just_closed_elsewhere_is_review_evidence(trusted_hub) -> None:
@@ -51,3 +56,59 @@ def test_new_account_with_the_name_of_one_just_closed_elsewhere_is_review_eviden
         joined = clusters.assign(cluster_id=["p1", "p2", "p3", "p4", "p1"])
         assert move_evidence_pairs(s, config, records, joined, existing, now=NOW).empty
         assert move_evidence_pairs(s, config, records, clusters, existing, now=NOW + dt.timedelta(days=200)).empty
+
+
+# Move evidence whichever half of a move a source tells first: an account that closes now is paired with an account
+# of the same name that its source says started at about the closure date, at another UPRN (review only).
+MOVED = {"start_date": "2015-04-01", "end_date": "2026-02-20", "end_reason": "MOVED OUT", "status": "CLOSED"}
+
+
+def key(a: dict, b: dict) -> tuple[str, str]:
+    return tuple(sorted((a["unique_id"], b["unique_id"]), key=int))
+
+
+def test_a_closure_after_the_new_account_opened_is_evidence(trusted_hub) -> None:
+    engine, config = trusted_hub
+    new = add(engine, "ctax", "NEW", "JOHN SMITH", 200, {"start_date": "2026-02-16"}, changed=False, days_ago=1)  # opened first
+    old = add(engine, "ctax", "OLD", "SMITH, JOHN", 100, MOVED, changed=True, days_ago=1)  # closed in this run
+    settled = add(engine, "ctax", "SETTLED", "SMITH, JOHN", 300, {"start_date": "2019-05-01"}, changed=False, days_ago=1)
+    mcnew = add(engine, "ctax", "MCNEW", "CARL MCLEAN", 400, {"start_date": "2026-03-01"}, changed=False, days_ago=1)
+    macold = add(engine, "ctax", "MACOLD", "MACLEAN, CARL", 500, MOVED, changed=True, days_ago=1)  # Mac and Mc: one name
+    died = add(engine, "ctax", "DIED", "JONES, MARY", 600, {**MOVED, "end_reason": "DECEASED"}, changed=True, days_ago=1)
+    heir = add(engine, "ctax", "HEIR", "MARY JONES", 700, {"start_date": "2026-02-20"}, changed=False, days_ago=1)
+    untrusted = add(engine, "requests", "REQ", "JOHN SMITH", 800, MOVED, changed=True, days_ago=1)  # not a trusted closure
+    records = pd.DataFrame([new, old, settled, mcnew, macold, died, heir, untrusted])
+    clusters = pd.DataFrame({"unique_id": records["unique_id"], "cluster_id": [f"p{i}" for i in range(len(records))]})
+    changed = set(records.loc[records["linked_hash"] != records["new_linked_hash"], "unique_id"])
+    with Session(engine) as s:
+        found = closure_evidence_pairs(s, config, records, clusters, changed, now=NOW)
+        both = move_evidence_pairs(s, config, records, clusters, clusters, now=NOW)  # nothing new: only closures
+    pairs = sorted(map(tuple, found[["unique_id_l", "unique_id_r"]].values.tolist()))
+    assert pairs == sorted([key(old, new), key(mcnew, macold)])
+    assert set(found["band"]) == {"review"} and set(found["rule"]) == {MOVE_RULE}
+    assert sorted(map(tuple, both[["unique_id_l", "unique_id_r"]].values.tolist())) == pairs
+
+    # once both records belong to one person, or when the new account started long before the closure: no evidence
+    with Session(engine) as s:
+        joined = clusters.assign(cluster_id=clusters["cluster_id"].where(clusters["unique_id"] != old["unique_id"], "p0"))
+        again = closure_evidence_pairs(s, config, records, joined, changed, now=NOW)
+        assert key(old, new) not in set(map(tuple, again[["unique_id_l", "unique_id_r"]].values.tolist()))
+        s.get(SourceRecord, int(new["unique_id"])).attributes = {"start_date": "2025-08-01"}
+        s.flush()
+        late = closure_evidence_pairs(s, config, records, clusters, changed, now=NOW)
+        assert key(old, new) not in set(map(tuple, late[["unique_id_l", "unique_id_r"]].values.tolist()))
+
+
+def test_accounts_closed_years_ago_do_not_crowd_out_todays_closure(trusted_hub) -> None:
+    engine, config = trusted_hub
+    old = add(engine, "ctax", "OLD", "SMITH, JOHN", 100, MOVED, changed=False, days_ago=1)
+    years_ago = [add(engine, "ctax", f"GONE{i}", "SMITH, JOHN", 300 + i,
+                     {"start_date": "2010-01-01", "end_date": f"201{i}-06-30", "status": "CLOSED"}, changed=False, days_ago=1)
+                 for i in range(3)]  # three other John Smiths, long gone; the hub loaded them all recently
+    new = add(engine, "ctax", "NEW", "JOHN SMITH", 200, {"start_date": "2026-02-21"}, changed=True, days_ago=1)
+    records = pd.DataFrame([old, *years_ago, new])
+    existing = pd.DataFrame({"unique_id": [r["unique_id"] for r in (old, *years_ago)], "cluster_id": ["p0", "p1", "p2", "p3"]})
+    clusters = pd.concat([existing, pd.DataFrame({"unique_id": [new["unique_id"]], "cluster_id": ["n"]})])
+    with Session(engine) as s:
+        found = move_evidence_pairs(s, config, records, clusters, existing, now=NOW)
+    assert [tuple(p) for p in found[["unique_id_l", "unique_id_r"]].values.tolist()] == [key(old, new)]

@@ -1,0 +1,198 @@
+"""A steward's decision is news: accepting "closed here, same name new there" or choosing a record's UPRN moves the
+golden person and raises change_of_address (once), just as the same news from a source would."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from property_fixtures import add_property, make_hub
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from hub import stewardship as st
+from hub.golden import apply_clusters, resolve_person_id
+from hub.identity_moves import MOVE_RULE
+from hub.linking import linked_hash, load_person_records
+from hub.property_queue import refresh_queue, resolve_address_task
+from schemas import ChangeEvent, GoldenPerson, MatchPair, ReviewTask, SourceRecord, Xref
+from schemas.base import utcnow
+from property_fixtures import add_record as add
+
+CLOSED = {"end_date": "2026-02-20", "end_reason": "MOVED OUT"}
+
+
+def apply(engine, config, clusters: list[tuple[int, str]]):
+    with Session(engine) as s, s.begin():
+        return apply_clusters(s, config, pd.DataFrame(clusters, columns=["record_id", "cluster_id"]), run_id=None)
+
+
+def person_of(engine, record_id: int) -> int:
+    with Session(engine) as s:
+        return s.scalar(select(Xref.person_id).where(Xref.source_record_id == record_id))
+
+
+def moves(engine) -> list[ChangeEvent]:
+    with Session(engine) as s:
+        return list(s.scalars(select(ChangeEvent).where(ChangeEvent.event_type == "change_of_address")
+                              .order_by(ChangeEvent.id)))
+
+
+def review_task(engine, a: int, b: int, rule: str | None) -> int:
+    with Session(engine) as s, s.begin():
+        pair = MatchPair(record_id_l=min(a, b), record_id_r=max(a, b), match_weight=0.0, match_probability=0.0,
+                         band="review", rule=rule)
+        s.add(pair)
+        s.flush()
+        task = ReviewTask(kind="person_pair", status="open", pair_id=pair.id, score=0.0,
+                          detail={"band": "review", **({"reason": rule} if rule else {})})
+        s.add(task)
+        s.flush()
+        return task.id
+
+
+def closed_here_new_there(engine, config) -> tuple[int, int, int]:
+    """An account at UPRN 100 closes for a move; a new account under the same name opens at 200 (a new person)."""
+    old = add(engine, "ctax", "OLD", first_name="JOHN", last_name="JONES", uprn=100, address="1 OLD RD")
+    apply(engine, config, [(old, "p")])
+    with Session(engine) as s, s.begin():
+        s.get(SourceRecord, old).attributes = CLOSED
+    assert apply(engine, config, [(old, "p")]).event_counts == {}
+    new = add(engine, "ctax", "NEW", first_name="JOHN", last_name="JONES", uprn=200, address="2 NEW RD")
+    apply(engine, config, [(new, "q")])
+    assert person_of(engine, old) != person_of(engine, new)
+    return old, new, review_task(engine, old, new, MOVE_RULE)
+
+
+def test_accepting_move_evidence_moves_the_person_with_the_decision_as_evidence(trusted_hub) -> None:
+    engine, config = trusted_hub
+    old, new, task_id = closed_here_new_there(engine, config)
+    person = person_of(engine, old)
+    with Session(engine) as s, s.begin():
+        result = st.accept_task(s, config, task_id, steward="alice", reason="same person, moved")
+    survivor = result.person_ids[0]
+    assert survivor == person  # the older golden ID lives on; the new one redirects to it
+    coa = moves(engine)
+    assert len(coa) == 1 and coa[0].person_id == survivor and coa[0].run_id is None
+    assert coa[0].payload["before"]["uprn"] == 100 and coa[0].payload["after"]["uprn"] == 200
+    assert coa[0].payload["evidence"]["steward_decision"] == result.decision_ids[0]
+    assert coa[0].payload["evidence"]["source_key"] == "NEW"
+    with Session(engine) as s:
+        assert s.get(GoldenPerson, survivor).uprn == 200
+        assert resolve_person_id(s, person_of(engine, new)).person_id == survivor
+    # later runs over the merged person raise it no more
+    assert "change_of_address" not in apply(engine, config, [(old, "m"), (new, "m")]).event_counts
+    assert len(moves(engine)) == 1
+
+
+def test_accepting_an_ordinary_review_pair_does_not_move_anyone(trusted_hub) -> None:
+    engine, config = trusted_hub
+    a = add(engine, "ctax", "A", first_name="JOHN", last_name="JONES", uprn=100, address="1 OLD RD")
+    b = add(engine, "ctax", "B", first_name="JON", last_name="JONES", uprn=200, address="2 NEW RD")
+    apply(engine, config, [(a, "p"), (b, "q")])
+    task_id = review_task(engine, a, b, None)  # a grey-zone score, not "closed here, new there"
+    with Session(engine) as s, s.begin():
+        result = st.accept_task(s, config, task_id, steward="alice")
+    assert moves(engine) == []
+    with Session(engine) as s:
+        assert s.get(GoldenPerson, result.person_ids[0]).uprn == 100  # the merge keeps the survivor's address
+
+
+@pytest.fixture
+def people_hub(tmp_path: Path):
+    hub = make_hub(tmp_path, [("ctax", "person", 3), ("electoral", "person", 2)])
+    add_property(hub.engine, 100, "1 OLD ROAD, LEEDS", postcode="LS1 1AA")
+    add_property(hub.engine, 200, "2 NEW ROAD, LEEDS", postcode="LS2 2BB")
+    return hub
+
+
+def _linked(engine, record_id: int) -> None:
+    """Mark a record linked on its current content and address, as the linking stage does after a run."""
+    with Session(engine) as s, s.begin():
+        rec = s.get(SourceRecord, record_id)
+        rec.linked_hash = linked_hash(rec.content_hash, rec.address_hash)
+
+
+NO_PROPERTY_RECORDS = pd.DataFrame(columns=["id", "source", "source_key", "address", "postcode", "address_hash",
+                                            "matched_uprn", "address_band", "address_score", "address_reason"])
+
+
+def queued(engine, record_id: int) -> int:
+    """Refresh the custodian queue (no property records here) and return the record's open address task."""
+    with Session(engine) as s, s.begin():
+        refresh_queue(s, NO_PROPERTY_RECORDS, set())
+    with Session(engine) as s:
+        tasks = list(s.scalars(select(ReviewTask).where(ReviewTask.kind == "address", ReviewTask.status == "open")))
+        assert [t.source_record_id for t in tasks] == [record_id]
+        assert [c["uprn"] for c in tasks[0].detail["candidates"]] == [200]
+        return tasks[0].id
+
+
+def test_address_steward_resolving_an_in_place_move_raises_it_on_the_next_run(people_hub) -> None:
+    engine, config = people_hub.engine, people_hub.config
+    auto = {"address_band": "auto", "address_score": 0.99}
+    ctax = add(engine, "ctax", "C1", full_name="JONES, JOHN", address="1 OLD ROAD, LEEDS", postcode="LS1 1AA",
+               matched_uprn=100, address_hash="h-old", **auto)
+    roll = add(engine, "electoral", "E1", full_name="JOHN JONES", address="1 OLD ROAD, LEEDS", postcode="LS1 1AA",
+               matched_uprn=100, address_hash="h-roll", **auto)
+    apply(engine, config, [(ctax, "p"), (roll, "p")])
+    _linked(engine, ctax), _linked(engine, roll)
+    # the account is updated in place to an address text the gazetteer matcher only puts in the review band
+    with Session(engine) as s, s.begin():
+        rec = s.get(SourceRecord, ctax)
+        rec.address, rec.postcode, rec.address_hash = "2 NEW RD, LEEDS", "LS2 2BB", "h-new"
+        rec.last_changed = utcnow()  # as ingest stamps a record its source changed
+        rec.matched_uprn, rec.address_band, rec.address_score, rec.address_reason = 200, "review", 0.8, "street fuzzy"
+    assert apply(engine, config, [(ctax, "p"), (roll, "p")]).event_counts == {}  # no UPRN yet: nobody moves
+    _linked(engine, ctax)
+    person = person_of(engine, ctax)
+
+    # the review-band person record is the address steward's question
+    task_id = queued(engine, ctax)
+    with Session(engine) as s, s.begin():
+        decision = resolve_address_task(s, task_id, steward="bob", uprn=200)
+        decision_id = decision.id
+
+    # the next run re-links the record the steward resolved, and the person moves
+    with Session(engine) as s:
+        frame = load_person_records(s).set_index("id")
+    assert frame.loc[ctax, "linked_hash"] != frame.loc[ctax, "new_linked_hash"]
+    assert frame.loc[roll, "linked_hash"] == frame.loc[roll, "new_linked_hash"]
+    assert apply(engine, config, [(ctax, "p"), (roll, "p")]).event_counts == {"change_of_address": 1}
+    coa = moves(engine)
+    assert len(coa) == 1 and coa[0].person_id == person and coa[0].payload["after"]["uprn"] == 200
+    assert coa[0].payload["evidence"]["source_key"] == "C1" and coa[0].payload["evidence"]["rule"] == "moved"
+    with Session(engine) as s:
+        assert s.get(GoldenPerson, person).uprn == 200
+        assert s.get(SourceRecord, ctax).address_reason == "chosen by a steward"
+        assert s.scalar(select(func.count()).select_from(ChangeEvent).where(
+            ChangeEvent.event_type == "address_resolved")) == 1
+        assert decision_id
+    _linked(engine, ctax)
+    assert apply(engine, config, [(ctax, "p"), (roll, "p")]).event_counts == {}
+    assert len(moves(engine)) == 1
+
+
+def test_resolving_an_address_a_record_always_stated_moves_nobody(people_hub) -> None:
+    engine, config = people_hub.engine, people_hub.config
+    ctax = add(engine, "ctax", "C1", full_name="JONES, JOHN", address="1 OLD ROAD, LEEDS", postcode="LS1 1AA",
+               matched_uprn=100, address_hash="h-old", address_band="auto", address_score=0.99)
+    stale = add(engine, "electoral", "E1", full_name="JOHN JONES", address="2 NEW RD, LEEDS", postcode="LS2 2BB",
+                matched_uprn=200, address_hash="h-stale", address_band="review", address_score=0.8)
+    apply(engine, config, [(ctax, "p"), (stale, "p")])
+    _linked(engine, ctax), _linked(engine, stale)
+    task_id = queued(engine, stale)
+    with Session(engine) as s, s.begin():
+        resolve_address_task(s, task_id, steward="bob", uprn=200)
+    with Session(engine) as s:
+        frame = load_person_records(s).set_index("id")
+    assert frame.loc[stale, "linked_hash"] != frame.loc[stale, "new_linked_hash"]  # re-linked with its UPRN
+    assert apply(engine, config, [(ctax, "p"), (stale, "p")]).event_counts == {}
+    with Session(engine) as s:
+        assert s.get(GoldenPerson, person_of(engine, ctax)).uprn == 100
+        assert s.scalar(select(Xref.uprn).where(Xref.source_record_id == stale)) == 200
+    with Session(engine) as s, s.begin():  # answered: not asked again
+        refresh_queue(s, NO_PROPERTY_RECORDS, set())
+    with Session(engine) as s:
+        assert s.scalar(select(func.count()).select_from(ReviewTask).where(ReviewTask.status == "open")) == 0
