@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import resource
 
 import numpy as np
 import pandas as pd
@@ -68,3 +69,16 @@ def fast_pair_metrics(ids: np.ndarray, pred_label: np.ndarray, true_label: np.nd
     recall = tp / tt if tt else 1.0
     f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
     return {"precision": precision, "recall": recall, "f1": f1, "tp": tp, "fp": pp - tp, "fn": tt - tp}
+
+
+def peak_mib() -> float:
+    """This process's peak resident memory (MiB): VmHWM, which starts afresh at exec, unlike ru_maxrss (which
+    carries the forking parent's resident size into the child and so overstated a small engine's peak)."""
+    try:
+        with open("/proc/self/status", encoding="ascii") as fh:
+            for line in fh:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024

@@ -6,7 +6,6 @@ Usage: python run_ours.py INPUT.pkl OUT_CLUSTERS.csv OUT_BANDED_PAIRS.pkl (auto 
 from __future__ import annotations
 
 import json
-import resource
 import sys
 import time
 from pathlib import Path
@@ -15,20 +14,8 @@ import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
+from common import peak_mib  # noqa: E402
 from matching import MatchSettings, link_people  # noqa: E402
-
-
-def peak_mib() -> float:
-    """This process's peak resident memory (MiB): VmHWM, which starts afresh at exec, unlike ru_maxrss (which
-    carries the forking parent's resident size into the child and so overstated a small engine's peak)."""
-    try:
-        with open("/proc/self/status", encoding="ascii") as fh:
-            for line in fh:
-                if line.startswith("VmHWM:"):
-                    return int(line.split()[1]) / 1024
-    except OSError:
-        pass
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 def main() -> None:

@@ -10,7 +10,6 @@ near the 0.9991 its accuracy analysis reports); the time is that of the document
 from __future__ import annotations
 
 import json
-import resource
 import sys
 import time
 
@@ -19,18 +18,7 @@ import pandas as pd
 import splink.comparison_library as cl
 from splink import DuckDBAPI, Linker, SettingsCreator, block_on
 
-
-def peak_mib() -> float:
-    """This process's peak resident memory (MiB): VmHWM, which starts afresh at exec, unlike ru_maxrss (which
-    carries the forking parent's resident size into the child and so overstated a small engine's peak)."""
-    try:
-        with open("/proc/self/status", encoding="ascii") as fh:
-            for line in fh:
-                if line.startswith("VmHWM:"):
-                    return int(line.split()[1]) / 1024
-    except OSError:
-        pass
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+from common import peak_mib  # this folder is on sys.path when run as a script
 
 
 def febrl4(frames: list[pd.DataFrame]) -> tuple[Linker, float]:
