@@ -7,6 +7,7 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 
+import pandas as pd
 from sqlalchemy import Connection, Engine, bindparam, column, create_engine, select, table, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError
@@ -205,3 +206,20 @@ def extract(cfg: SourceConfig, *, watermark: str | None = None, chunksize: int =
         yield from file_chunks(cfg, chunksize)
     else:
         yield from _sql_chunks(cfg, watermark, chunksize, retry)
+
+
+def mapped_person_rows(sources: Sequence[SourceConfig]) -> pd.DataFrame:
+    """Every row of the person sources, extracted as the hub extracts them and renamed by each source's field map
+    (the source's own ``uprn`` left out), with ``source`` and ``source_key``; the last row of a repeated key wins.
+    For analysts' and benchmarks' reads of a council outside the hub store (nothing is validated or stored)."""
+    frames = []
+    for src in sources:
+        if src.kind != "person":
+            continue
+        raw = pd.concat([chunk.rows for chunk in extract(src)], ignore_index=True)
+        raw = raw.drop_duplicates(subset=[src.key], keep="last")
+        out = pd.DataFrame({canonical: raw[column] for canonical, column in src.fields.items() if canonical != "uprn"})
+        out["source"] = src.name
+        out["source_key"] = raw[src.key].astype(str).to_numpy()
+        frames.append(out)
+    return pd.concat(frames, ignore_index=True)

@@ -68,22 +68,11 @@ def febrl(name: str) -> tuple[dict, list[pd.DataFrame], pd.DataFrame, dict[str, 
 
 def council_records(folder: Path) -> tuple[pd.DataFrame, pd.DataFrame]:
     """People from every person source of a synthetic council, read through hub.yaml's field maps."""
-    from connectors.pull import extract
+    from connectors.pull import mapped_person_rows
     from schemas.config import load_config
 
-    config = load_config(folder / "hub.yaml")
     truth = pd.read_csv(folder / "truth" / "records.csv", dtype=str)
-    frames = []
-    for src in config.sources:
-        if src.kind != "person":
-            continue
-        raw = pd.concat([chunk.rows for chunk in extract(src)], ignore_index=True)  # as the hub reads it
-        raw = raw.drop_duplicates(subset=[src.key], keep="last")
-        out = pd.DataFrame({canonical: raw[column] for canonical, column in src.fields.items() if canonical != "uprn"})
-        out["source"] = src.name
-        out["source_key"] = raw[src.key].astype(str).to_numpy()
-        frames.append(out)
-    records = pd.concat(frames, ignore_index=True)
+    records = mapped_person_rows(load_config(folder / "hub.yaml").sources)  # as the hub reads them
     records["unique_id"] = records["source"] + ":" + records["source_key"]
     truth = truth.drop_duplicates(subset=["source", "source_key"], keep="last")
     merged = records.merge(truth[["source", "source_key", "person_id", "uprn"]], on=["source", "source_key"], how="left")

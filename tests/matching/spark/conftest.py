@@ -8,7 +8,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from connectors.pull import extract
+from connectors.pull import mapped_person_rows
 from matching.spark import SparkUnavailableError, require_spark, spark_session
 from schemas.config import load_config
 from spark_fixtures import TEST_SPARK
@@ -28,18 +28,7 @@ def spark() -> Iterator[object]:
 
 def council_person_records(folder: Path) -> pd.DataFrame:
     """Every person source of a synthetic council read through its hub.yaml field maps, with the true UPRN."""
-    config = load_config(folder / "hub.yaml")
-    frames = []
-    for src in config.sources:
-        if src.kind != "person":
-            continue
-        raw = pd.concat([chunk.rows for chunk in extract(src)], ignore_index=True)  # as the hub reads it
-        raw = raw.drop_duplicates(subset=[src.key], keep="last")
-        out = pd.DataFrame({canonical: raw[column] for canonical, column in src.fields.items() if canonical != "uprn"})
-        out["source"] = src.name
-        out["source_key"] = raw[src.key].astype(str).to_numpy()
-        frames.append(out)
-    records = pd.concat(frames, ignore_index=True)
+    records = mapped_person_rows(load_config(folder / "hub.yaml").sources)  # as the hub reads them
     truth = pd.read_csv(folder / "truth" / "records.csv", dtype=str).drop_duplicates(["source", "source_key"], keep="last")
     records = records.merge(truth[["source", "source_key", "uprn"]], on=["source", "source_key"], how="left")
     records["unique_id"] = records["source"] + ":" + records["source_key"]
