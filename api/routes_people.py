@@ -5,12 +5,12 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated, Any, Optional
 
-from fastapi import APIRouter, Body, Depends, HTTPException, Path, Query
+from fastapi import APIRouter, Body, Depends, HTTPException, Path, Query, Request
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from api import gdpr
-from api.deps import audit_read, get_session, no_unknown_query, require
+from api.deps import audit_read, get_session, no_unknown_query, require, state
 from api.models import (
     GdprOutcome,
     GdprRequest,
@@ -27,6 +27,7 @@ from api.models import (
 from api.search import candidates, score
 from hub.access import Principal
 from hub.golden import resolve_person_id
+from hub.standardised_cache import cache_dir, forget_everything
 from schemas import AttributeLineage, GoldenPerson, GoldenPersonVersion, Residence, SourceRecord, SourceSystem, Xref
 
 MAX_ID = 2**63 - 1
@@ -171,13 +172,14 @@ def export_person(person_id: PersonId, session: Session = Depends(get_session),
 
 @router.post("/persons/{person_id}/erasure", tags=["gdpr"], response_model=GdprOutcome, responses={**NOT_FOUND},
              summary="Erase a person from the golden records and tell every source that holds them")
-def erase(person_id: PersonId, body: Annotated[GdprRequest, Body()], session: Session = Depends(get_session),
-          who: Principal = Depends(require("admin"))) -> GdprOutcome:
+def erase(person_id: PersonId, body: Annotated[GdprRequest, Body()], request: Request,
+          session: Session = Depends(get_session), who: Principal = Depends(require("admin"))) -> GdprOutcome:
     try:
         outcome = gdpr.erase_person(session, person_id, actor=who.name, reason=body.reason)
     except gdpr.GdprError as err:
         raise HTTPException(404, str(err)) from None
     session.commit()
+    forget_everything(cache_dir(state(request).config))  # the matcher's cached copy of the erased records
     return GdprOutcome(**outcome)
 
 

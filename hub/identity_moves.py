@@ -29,14 +29,22 @@ MOVE_WINDOW = dt.timedelta(days=90)  # a closure older than this says nothing ab
 MAX_CANDIDATES = 3  # a common name closing in several places is no evidence at all
 
 
-def _names(frame: pd.DataFrame) -> pd.DataFrame:
+def name_table(standardised: pd.DataFrame) -> pd.DataFrame:
+    """``unique_id, first, last`` of standardised records with both names ("Mac" written "Mc")."""
+    last = standardised["last_name"].astype("string").str.replace(r"^mac(?=[a-z])", "mc", regex=True, case=False)
+    return pd.DataFrame({"unique_id": standardised[PersonRecord.unique_id].astype(str),
+                         "first": standardised["first_name"], "last": last}).dropna(subset=["first", "last"])
+
+
+def _names(frame: pd.DataFrame, table: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Standardised names of ``frame``'s records: looked up in ``table`` (every record's, see :func:`name_table`)
+    when given, else standardised here."""
+    if table is not None:
+        return table[table["unique_id"].isin(frame[PersonRecord.unique_id].astype(str))]
     from matching import standardise_people
 
     cols = [PersonRecord.unique_id, "source", "title", "first_name", "middle_names", "last_name", "full_name"]
-    std = standardise_people(frame[[c for c in cols if c in frame]].reset_index(drop=True))
-    last = std["last_name"].astype("string").str.replace(r"^mac(?=[a-z])", "mc", regex=True, case=False)
-    return pd.DataFrame({"unique_id": std[PersonRecord.unique_id].astype(str), "first": std["first_name"],
-                         "last": last}).dropna(subset=["first", "last"])
+    return name_table(standardise_people(frame[[c for c in cols if c in frame]].reset_index(drop=True)))
 
 
 def _surname_filter(frame: pd.DataFrame, surnames: set[str]) -> pd.DataFrame:
@@ -80,14 +88,17 @@ def _pair_frame(cand: pd.DataFrame, a_col: str, b_col: str) -> pd.DataFrame:
 
 
 def move_evidence_pairs(session: Session, config: HubConfig, records: pd.DataFrame, clusters: pd.DataFrame,
-                        existing: pd.DataFrame, *, now: dt.datetime) -> pd.DataFrame:
+                        existing: pd.DataFrame, *, now: dt.datetime,
+                        standardised: pd.DataFrame | None = None) -> pd.DataFrame:
     """Review-band pairs that say "maybe a move", found both ways: :func:`new_record_evidence_pairs` and, when
     ``records`` carry the linking stage's ``linked_hash`` and ``new_linked_hash`` (what changed in this run),
-    :func:`closure_evidence_pairs`."""
-    found = new_record_evidence_pairs(session, config, records, clusters, existing, now=now)
+    :func:`closure_evidence_pairs`. ``standardised`` (the matcher's standardised records, when the caller has them)
+    saves standardising names again."""
+    names = name_table(standardised) if standardised is not None else None
+    found = new_record_evidence_pairs(session, config, records, clusters, existing, now=now, names=names)
     if {"linked_hash", "new_linked_hash"} <= set(records.columns):
         changed = set(records.loc[records["linked_hash"] != records["new_linked_hash"], PersonRecord.unique_id])
-        later = closure_evidence_pairs(session, config, records, clusters, changed, now=now)
+        later = closure_evidence_pairs(session, config, records, clusters, changed, now=now, names=names)
         if len(later):
             found = later if found.empty else pd.concat([found, later], ignore_index=True).drop_duplicates(
                 [PairFrame.unique_id_l, PairFrame.unique_id_r])
@@ -95,7 +106,8 @@ def move_evidence_pairs(session: Session, config: HubConfig, records: pd.DataFra
 
 
 def new_record_evidence_pairs(session: Session, config: HubConfig, records: pd.DataFrame, clusters: pd.DataFrame,
-                              existing: pd.DataFrame, *, now: dt.datetime) -> pd.DataFrame:
+                              existing: pd.DataFrame, *, now: dt.datetime,
+                              names: pd.DataFrame | None = None) -> pd.DataFrame:
     """Review-band pairs between a record that starts a new golden person and a recently closed record of
     another person with the same standardised first and last name at another UPRN (when both sources date
     them, closed within ``MOVE_WINDOW`` of the new record's start).
@@ -108,11 +120,12 @@ def new_record_evidence_pairs(session: Session, config: HubConfig, records: pd.D
         records: the linking stage's live person records (``unique_id, source, uprn``, names, ``last_changed``).
         clusters: this run's ``unique_id, cluster_id``.
         existing: the golden memberships before this run (``unique_id, cluster_id``).
+        names: every record's standardised names (:func:`name_table`), or None to standardise them here.
     """
     empty = pd.DataFrame(columns=list(PairFrame.COLUMNS))
     known = set(existing["unique_id"])
     cl = clusters.set_index("unique_id")["cluster_id"]
-    fresh_clusters = clusters.groupby("cluster_id")["unique_id"].agg(lambda ids: not (set(ids) & known))
+    fresh_clusters = ~clusters["unique_id"].isin(known).groupby(clusters["cluster_id"]).any()
     starts = records[~records[PersonRecord.unique_id].isin(known)
                      & records[PersonRecord.unique_id].map(cl).map(fresh_clusters).fillna(False).astype(bool)
                      & records[PersonRecord.uprn].notna()]
@@ -122,13 +135,13 @@ def new_record_evidence_pairs(session: Session, config: HubConfig, records: pd.D
                      & (pd.to_datetime(records["last_changed"], utc=True) >= since)]
     if starts.empty or recent.empty:
         return empty
-    new_names = _names(starts)
-    # Standardise only records that could share a surname with a new one (a cheap token filter first).
-    surnames = set(new_names["last"].str.upper().str.replace(r"[^A-Z]", "", regex=True))
-    recent = _surname_filter(recent, surnames)
-    if recent.empty:
-        return empty
-    old_names = _names(recent)
+    new_names = _names(starts, names)
+    if names is None:  # standardise only records that could share a surname with a new one (a cheap token filter)
+        surnames = set(new_names["last"].str.upper().str.replace(r"[^A-Z]", "", regex=True))
+        recent = _surname_filter(recent, surnames)
+        if recent.empty:
+            return empty
+    old_names = _names(recent, names)
     cand = new_names.merge(old_names, on=["first", "last"], suffixes=("_new", "_old"))
     uprn = records.set_index(PersonRecord.unique_id)[PersonRecord.uprn]
     cand = cand[cand["unique_id_new"].map(uprn) != cand["unique_id_old"].map(uprn)]
@@ -152,7 +165,7 @@ def new_record_evidence_pairs(session: Session, config: HubConfig, records: pd.D
 
 
 def closure_evidence_pairs(session: Session, config: HubConfig, records: pd.DataFrame, clusters: pd.DataFrame,
-                           changed: set[str], *, now: dt.datetime) -> pd.DataFrame:
+                           changed: set[str], *, now: dt.datetime, names: pd.DataFrame | None = None) -> pd.DataFrame:
     """Review-band pairs between a record of a trusted source that closes in this run (not for a death) and a live
     record of another golden person with the same standardised first and last name at another UPRN whose source
     dates its start within ``MOVE_WINDOW`` of the closure: the new account opened before the old one was closed.
@@ -161,6 +174,7 @@ def closure_evidence_pairs(session: Session, config: HubConfig, records: pd.Data
         records: the linking stage's live person records (``unique_id, source, uprn``, names).
         clusters: this run's ``unique_id, cluster_id``.
         changed: ids of the records new or changed in this run.
+        names: every record's standardised names (:func:`name_table`), or None to standardise them here.
     """
     empty = pd.DataFrame(columns=list(PairFrame.COLUMNS))
     has_uprn = records[PersonRecord.uprn].notna()
@@ -172,13 +186,14 @@ def closure_evidence_pairs(session: Session, config: HubConfig, records: pd.Data
     closing = closing[closing[PersonRecord.unique_id].isin(set(ends["id"]))]
     if closing.empty:
         return empty
-    old_names = _names(closing)
-    surnames = set(old_names["last"].str.upper().str.replace(r"[^A-Z]", "", regex=True))
-    others = _surname_filter(records[has_uprn & ~records[PersonRecord.unique_id].isin(set(closing[PersonRecord.unique_id]))],
-                             surnames)
+    old_names = _names(closing, names)
+    others = records[has_uprn & ~records[PersonRecord.unique_id].isin(set(closing[PersonRecord.unique_id]))]
+    if names is None:
+        surnames = set(old_names["last"].str.upper().str.replace(r"[^A-Z]", "", regex=True))
+        others = _surname_filter(others, surnames)
     if others.empty:
         return empty
-    cand = old_names.merge(_names(others), on=["first", "last"], suffixes=("_old", "_new"))
+    cand = old_names.merge(_names(others, names), on=["first", "last"], suffixes=("_old", "_new"))
     uprn = records.set_index(PersonRecord.unique_id)[PersonRecord.uprn]
     cl = clusters.set_index("unique_id")["cluster_id"]
     cand = cand[(cand["unique_id_new"].map(uprn) != cand["unique_id_old"].map(uprn))

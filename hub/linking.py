@@ -41,6 +41,7 @@ class LinkSummary:
     auto_pairs: int = 0
     review_pairs: int = 0
     review_tasks_opened: int = 0
+    standardised: int = 0  # records standardised afresh (the others were reused from the cache)
     move_evidence: int = 0  # review pairs opened as possible moves (closed at one UPRN, same name new at another)
     clusters_in_scope: int = 0
     blocking: dict[str, int] = field(default_factory=dict)
@@ -61,10 +62,11 @@ def load_person_records(session: Session) -> pd.DataFrame:
             .where(SourceRecord.deleted.is_(False), SourceRecord.kind == "person"))
     frame = pd.DataFrame(session.execute(stmt).all(), columns=[c.key for c in cols])
     trusted = frame["matched_uprn"].where(frame["address_band"] == Band.AUTO)
-    frame[PersonRecord.uprn] = frame["source_uprn"].where(frame["source_uprn"].notna(), trusted)
-    frame[PersonRecord.uprn] = frame[PersonRecord.uprn].map(lambda u: None if pd.isna(u) else str(int(u)))
+    uprn = pd.to_numeric(frame["source_uprn"].where(frame["source_uprn"].notna(), trusted)).astype("Int64")
+    frame[PersonRecord.uprn] = uprn.astype("string").astype(object).where(uprn.notna(), None)
     frame[PersonRecord.unique_id] = frame["id"].astype(str)
-    frame["new_linked_hash"] = [linked_hash(c, a) for c, a in zip(frame["content_hash"], frame["address_hash"])]
+    # linked_hash, vectorised
+    frame["new_linked_hash"] = frame["content_hash"].str[:32] + frame["address_hash"].fillna("").str[:32]
     return frame
 
 
@@ -98,7 +100,10 @@ def link_people_stage(engine: Engine, config: HubConfig, *, run_id: int | None, 
     review tasks and golden persons are written here, so the hub store stays the system of record. Incremental
     runs always score locally: their work is proportional to the change.
     """
+    from hub.standardised_cache import cache_dir, standardise_with_cache
     from matching import Constraints, FellegiSunterModel, MatchSettings, link_people
+    from matching.standardise import STANDARDISED_FLAG
+    from matching.standardise_memo import DIGEST
 
     link = linker if (linker is not None and full) else link_people
 
@@ -134,9 +139,15 @@ def link_people_stage(engine: Engine, config: HubConfig, *, run_id: int | None, 
         model = FellegiSunterModel.from_dict(stored_model) if stored_model else None
         labelled = _labelled_pairs(session)
         inputs = records[[PersonRecord.unique_id, "source", PersonRecord.uprn, *MATCH_FIELDS]]
+        standardised = None
+        if link is link_people:  # another engine standardises in its own way
+            standardised, summary.standardised = standardise_with_cache(cache_dir(config), inputs,
+                                                                        extra_columns=settings.extra_id_columns)
+            inputs = standardised.drop(columns=[DIGEST])
+            inputs.attrs[STANDARDISED_FLAG] = True
         new_ids = None if full else set(changed[PersonRecord.unique_id])
         result = link(inputs, settings=settings, constraints=Constraints(frozenset(must), frozenset(cannot)),
-                             model=model, new_ids=new_ids, labelled_pairs=labelled, existing_clusters=current)
+                      model=model, new_ids=new_ids, labelled_pairs=labelled, existing_clusters=current)
         report = result.blocking_report
         summary.blocking = {str(r): int(n) for r, n in zip(report["rule"], report["candidate_pairs"])}
         pairs = result.pairs
@@ -169,7 +180,8 @@ def link_people_stage(engine: Engine, config: HubConfig, *, run_id: int | None, 
         summary.golden = apply_clusters(session, config, scope[["record_id", "cluster_id", "link_band", "link_score"]],
                                         run_id=run_id, now=now, vacated=affected_persons)
         if current is not None:  # incremental runs: new records that may be people who moved (review only)
-            evidence = move_evidence_pairs(session, config, records, result.clusters, current, now=now)
+            evidence = move_evidence_pairs(session, config, records, result.clusters, current, now=now,
+                                           standardised=standardised)
             summary.move_evidence = len(evidence)
             pairs = with_move_evidence(pairs, evidence)
         summary.auto_pairs, summary.review_pairs, summary.review_tasks_opened = _store_pairs(

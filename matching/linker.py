@@ -344,12 +344,28 @@ def link_people(
     timings["cluster"] = time.perf_counter() - t
     log.info("cluster done: %.1f s, peak %.0f MiB", timings["cluster"], _rss_mib())
     ids = frame[P.unique_id].astype(str)
-    cluster_id = ids.groupby(labels).transform("min")
-    clusters = pd.DataFrame({ClusterFrame.unique_id: ids, ClusterFrame.cluster_id: cluster_id})
+    clusters = pd.DataFrame({ClusterFrame.unique_id: ids, ClusterFrame.cluster_id: _smallest_id_per_label(ids, labels)})
     pairs = _pair_frame(ids.to_numpy(dtype=object), cands, decided, vectors, model, settings)
     timings["total"] = time.perf_counter() - t0
     log.info("linked %d records: %d candidate pairs, %d clusters", n, len(cands), int(labels.max()) + 1 if n else 0)
     return MatchResult(pairs, clusters, cands.report, model, timings)
+
+
+def _smallest_id_per_label(ids: pd.Series, labels: np.ndarray) -> pd.Series:
+    """Each record's cluster ID: the smallest ``unique_id`` (as text) among the records sharing its label.
+
+    Examples:
+        >>> _smallest_id_per_label(pd.Series(["10", "9", "2"]), np.array([0, 0, 1])).tolist()
+        ['10', '10', '2']
+    """
+    values = ids.to_numpy(dtype=object)
+    if not len(values):
+        return pd.Series([], index=ids.index, dtype=object)
+    rank = np.empty(len(values), dtype=np.int64)
+    order = np.argsort(values.astype(str), kind="stable")
+    rank[order] = np.arange(len(values))
+    best = pd.Series(rank).groupby(np.asarray(labels)).transform("min").to_numpy()
+    return pd.Series(values[order[best]], index=ids.index, dtype=object)
 
 
 def _pair_frame(

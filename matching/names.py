@@ -30,7 +30,7 @@ def on_uniques(series: pd.Series, fn: Callable[[pd.Series], pd.Series | pd.DataF
     if isinstance(result, pd.DataFrame):
         out = result.reindex(np.where(codes < 0, len(result), codes)).reset_index(drop=True)
         out.index = series.index
-        return out
+        return out.astype(object).where(out.notna(), None)  # a missing input gives None in every column, not NaN
     values = np.append(result.to_numpy(dtype=object), None)[np.where(codes < 0, len(result), codes)]
     return pd.Series(values, index=series.index, dtype="object")
 

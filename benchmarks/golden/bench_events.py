@@ -404,8 +404,9 @@ def _score_move_evidence(engine, truth: pd.DataFrame, true_events: pd.DataFrame)
             "name_only_moves_with_evidence": len(right & set(name_only["person_id"]))}
 
 
-def touch_fraction(council: Path, fraction: float, seed: int = 0) -> int:
-    """Change the phone (or name case) of ``fraction`` of person rows in each SQLite source, bumping updated_at."""
+def touch_fraction(council: Path, fraction: float, seed: int = 0, stamp: str = "2099-01-01 00:00:00") -> int:
+    """Change the phone (or name case) of ``fraction`` of person rows in each SQLite source, bumping updated_at
+    to ``stamp`` (a later day needs a later stamp: the extract takes rows changed after its watermark)."""
     cfg = load_config(council / "hub.yaml")
     rng = np.random.default_rng(seed)
     changed = 0
@@ -417,7 +418,6 @@ def touch_fraction(council: Path, fraction: float, seed: int = 0) -> int:
         pick = rng.choice(len(keys), size=max(1, int(len(keys) * fraction)), replace=False)
         col = source.fields.get("phone") or source.fields.get("email") or source.fields.get("last_name") \
             or source.fields.get("full_name")
-        stamp = "2099-01-01 00:00:00"
         con.executemany(f'UPDATE "{source.table}" SET "{col}" = "{col}" || \' \', "{source.updated_at}" = ? '
                         f'WHERE "{source.key}" = ?', [(stamp, keys[i]) for i in pick])
         con.commit()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
+import pandas as pd
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
@@ -13,6 +14,7 @@ from sqlalchemy.orm import Session
 from api import create_app, gdpr
 from hub import stewardship as st
 from hub.access import revoke_token
+from hub.standardised_cache import cache_dir, standardise_with_cache
 from schemas import AuditLog, ChangeEvent, EventDelivery, GoldenPerson, SourceRecord
 from tests.api.steward_hub import StewardHub, build_hub
 
@@ -133,8 +135,12 @@ def test_change_feed_pages_with_a_durable_cursor(hub: StewardHub, client: TestCl
 
 def test_erasure_removes_the_person_and_tells_every_source(hub: StewardHub, client: TestClient) -> None:
     pid = hub.person("C2")
+    cached = lambda: list(cache_dir(hub.config).glob("standardised-people-*"))  # noqa: E731
+    standardise_with_cache(cache_dir(hub.config), pd.DataFrame({"unique_id": ["1"], "full_name": ["JOHN SMITH"]}))
+    assert cached()  # as a linking run leaves its standardised records
     r = client.post(f"/api/v1/persons/{pid}/erasure", json={"reason": "Article 17 request"}, headers=auth(hub, "admin"))
     assert r.status_code == 200 and r.json()["records"] == 2 and r.json()["events"] == 1
+    assert not cached()  # ... and forgot them with the person
     assert client.get(f"/api/v1/persons/{pid}", headers=auth(hub)).status_code == 410
     assert client.get("/api/v1/xref/ctax/C2", headers=auth(hub)).status_code == 404
     with Session(hub.engine) as s:

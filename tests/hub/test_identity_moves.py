@@ -5,13 +5,27 @@ from __future__ import annotations
 import datetime as dt
 
 import pandas as pd
+import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from hub.identity_moves import MOVE_RULE, closure_evidence_pairs, move_evidence_pairs, with_move_evidence
+from hub.identity_moves import MOVE_RULE, closure_evidence_pairs, move_evidence_pairs, name_table, with_move_evidence
+from matching import standardise_people
 from schemas import SourceRecord, SourceSystem
 
 NOW = dt.datetime(2026, 3, 1, tzinfo=dt.timezone.utc)
+
+
+@pytest.fixture(params=["names standardised here", "the matcher's standardised records"])
+def standardised(request):  # noqa: ANN201 - records -> (standardised frame | None)
+    """Both ways the linking stage may call for evidence: each must find the same pairs."""
+    if request.param == "names standardised here":
+        return lambda records: None
+    return lambda records: standardise_people(records[["unique_id", "source", "full_name"]])
+
+
+def names_of(std: pd.DataFrame | None) -> pd.DataFrame | None:
+    return None if std is None else name_table(std)
 
 
 def add(engine, source: str, key: str, name: str, uprn: int, attributes: dict | None = None, *,
@@ -30,7 +44,7 @@ def add(engine, source: str, key: str, name: str, uprn: int, attributes: dict | 
         return out
 
 
-def test_new_account_with_the_name_of_one_just_closed_elsewhere_is_review_evidence(trusted_hub) -> None:
+def test_new_account_with_the_name_of_one_just_closed_elsewhere_is_review_evidence(trusted_hub, standardised) -> None:
     engine, config = trusted_hub
     moved = {"end_date": "2026-02-20", "end_reason": "MOVED OUT", "status": "CLOSED"}
     old = add(engine, "ctax", "OLD", "SMITH, JOHN A", 100, moved)
@@ -42,8 +56,9 @@ def test_new_account_with_the_name_of_one_just_closed_elsewhere_is_review_eviden
     existing = pd.DataFrame({"unique_id": [old["unique_id"], other["unique_id"], died["unique_id"], live["unique_id"]],
                              "cluster_id": ["p1", "p2", "p3", "p4"]})
     clusters = pd.concat([existing, pd.DataFrame({"unique_id": [new["unique_id"]], "cluster_id": ["n"]})])
+    std = standardised(records)
     with Session(engine) as s:
-        ev = move_evidence_pairs(s, config, records, clusters, existing, now=NOW)
+        ev = move_evidence_pairs(s, config, records, clusters, existing, now=NOW, standardised=std)
     assert ev[["unique_id_l", "unique_id_r", "band", "rule"]].values.tolist() == [
         [old["unique_id"], new["unique_id"], "review", MOVE_RULE]]
     # a pair the matcher already banded keeps its verdict; evidence never becomes an auto link
@@ -54,8 +69,9 @@ def test_new_account_with_the_name_of_one_just_closed_elsewhere_is_review_eviden
     # once the new record belongs to an existing person, or the closure is old news, there is no evidence
     with Session(engine) as s:
         joined = clusters.assign(cluster_id=["p1", "p2", "p3", "p4", "p1"])
-        assert move_evidence_pairs(s, config, records, joined, existing, now=NOW).empty
-        assert move_evidence_pairs(s, config, records, clusters, existing, now=NOW + dt.timedelta(days=200)).empty
+        assert move_evidence_pairs(s, config, records, joined, existing, now=NOW, standardised=std).empty
+        assert move_evidence_pairs(s, config, records, clusters, existing, now=NOW + dt.timedelta(days=200),
+                                   standardised=std).empty
 
 
 # Move evidence whichever half of a move a source tells first: an account that closes now is paired with an account
@@ -67,7 +83,7 @@ def key(a: dict, b: dict) -> tuple[str, str]:
     return tuple(sorted((a["unique_id"], b["unique_id"]), key=int))
 
 
-def test_a_closure_after_the_new_account_opened_is_evidence(trusted_hub) -> None:
+def test_a_closure_after_the_new_account_opened_is_evidence(trusted_hub, standardised) -> None:
     engine, config = trusted_hub
     new = add(engine, "ctax", "NEW", "JOHN SMITH", 200, {"start_date": "2026-02-16"}, changed=False, days_ago=1)  # opened first
     old = add(engine, "ctax", "OLD", "SMITH, JOHN", 100, MOVED, changed=True, days_ago=1)  # closed in this run
@@ -80,9 +96,11 @@ def test_a_closure_after_the_new_account_opened_is_evidence(trusted_hub) -> None
     records = pd.DataFrame([new, old, settled, mcnew, macold, died, heir, untrusted])
     clusters = pd.DataFrame({"unique_id": records["unique_id"], "cluster_id": [f"p{i}" for i in range(len(records))]})
     changed = set(records.loc[records["linked_hash"] != records["new_linked_hash"], "unique_id"])
+    std = standardised(records)
     with Session(engine) as s:
-        found = closure_evidence_pairs(s, config, records, clusters, changed, now=NOW)
-        both = move_evidence_pairs(s, config, records, clusters, clusters, now=NOW)  # nothing new: only closures
+        found = closure_evidence_pairs(s, config, records, clusters, changed, now=NOW, names=names_of(std))
+        both = move_evidence_pairs(s, config, records, clusters, clusters, now=NOW,
+                                   standardised=std)  # nothing new: only closures
     pairs = sorted(map(tuple, found[["unique_id_l", "unique_id_r"]].values.tolist()))
     assert pairs == sorted([key(old, new), key(mcnew, macold)])
     assert set(found["band"]) == {"review"} and set(found["rule"]) == {MOVE_RULE}
@@ -91,15 +109,15 @@ def test_a_closure_after_the_new_account_opened_is_evidence(trusted_hub) -> None
     # once both records belong to one person, or when the new account started long before the closure: no evidence
     with Session(engine) as s:
         joined = clusters.assign(cluster_id=clusters["cluster_id"].where(clusters["unique_id"] != old["unique_id"], "p0"))
-        again = closure_evidence_pairs(s, config, records, joined, changed, now=NOW)
+        again = closure_evidence_pairs(s, config, records, joined, changed, now=NOW, names=names_of(std))
         assert key(old, new) not in set(map(tuple, again[["unique_id_l", "unique_id_r"]].values.tolist()))
         s.get(SourceRecord, int(new["unique_id"])).attributes = {"start_date": "2025-08-01"}
         s.flush()
-        late = closure_evidence_pairs(s, config, records, clusters, changed, now=NOW)
+        late = closure_evidence_pairs(s, config, records, clusters, changed, now=NOW, names=names_of(std))
         assert key(old, new) not in set(map(tuple, late[["unique_id_l", "unique_id_r"]].values.tolist()))
 
 
-def test_accounts_closed_years_ago_do_not_crowd_out_todays_closure(trusted_hub) -> None:
+def test_accounts_closed_years_ago_do_not_crowd_out_todays_closure(trusted_hub, standardised) -> None:
     engine, config = trusted_hub
     old = add(engine, "ctax", "OLD", "SMITH, JOHN", 100, MOVED, changed=False, days_ago=1)
     years_ago = [add(engine, "ctax", f"GONE{i}", "SMITH, JOHN", 300 + i,
@@ -110,5 +128,5 @@ def test_accounts_closed_years_ago_do_not_crowd_out_todays_closure(trusted_hub) 
     existing = pd.DataFrame({"unique_id": [r["unique_id"] for r in (old, *years_ago)], "cluster_id": ["p0", "p1", "p2", "p3"]})
     clusters = pd.concat([existing, pd.DataFrame({"unique_id": [new["unique_id"]], "cluster_id": ["n"]})])
     with Session(engine) as s:
-        found = move_evidence_pairs(s, config, records, clusters, existing, now=NOW)
+        found = move_evidence_pairs(s, config, records, clusters, existing, now=NOW, standardised=standardised(records))
     assert [tuple(p) for p in found[["unique_id_l", "unique_id_r"]].values.tolist()] == [key(old, new)]
