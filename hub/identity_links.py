@@ -24,11 +24,14 @@ def _identity(records: pd.DataFrame) -> pd.DataFrame:
 
 def _conflict(pairs: pd.DataFrame, ident: pd.DataFrame) -> pd.Series:
     """Per pair (``unique_id_l``, ``unique_id_r``): do the records disagree on a date of birth, NINO or initial?"""
-    conflict = pd.Series(False, index=pairs.index)
+    left, right = ident.index.get_indexer(pairs["unique_id_l"]), ident.index.get_indexer(pairs["unique_id_r"])
+    conflict = np.zeros(len(pairs), dtype=bool)
     for col in ident.columns:
-        left, right = pairs["unique_id_l"].map(ident[col]), pairs["unique_id_r"].map(ident[col])
-        conflict |= (left.notna() & right.notna() & (left != right)).fillna(False).astype(bool)
-    return conflict
+        codes, _ = pd.factorize(ident[col], use_na_sentinel=True)  # equal values, equal codes; missing is -1
+        codes = np.append(codes, -1)  # a record not in ``ident`` holds nothing
+        a, b = codes[left], codes[right]
+        conflict |= (a >= 0) & (b >= 0) & (a != b)
+    return pd.Series(conflict, index=pairs.index)
 
 
 def _ordered(pairs: pd.DataFrame, cannot: set[tuple[str, str]]) -> set[tuple[str, str]]:

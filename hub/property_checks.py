@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import insert, select
+from sqlalchemy import ColumnElement, Select, and_, func, insert, or_, select
 from sqlalchemy.orm import Session
 
 from schemas import DqMetric, GoldenPerson, Property, Residence, SourceRecord, SourceSystem, Xref
@@ -39,6 +39,7 @@ DUPLICATE = "two_live_council_tax_accounts"
 COMMERCIAL_RESIDENT = "resident_at_commercial_property"
 NON_RESIDENTIAL_TENANCY = "tenancy_at_non_residential_property"
 CHECKS = (DEMOLISHED, DUPLICATE, COMMERCIAL_RESIDENT, NON_RESIDENTIAL_TENANCY)
+RECORD_COLUMNS = ("source", "source_key", "record_id", "person_id")  # what a finding lists of each record, if known
 
 
 @dataclass
@@ -57,10 +58,25 @@ def source_roles(config: HubConfig) -> dict[str, str]:
     return {s.name: s.role for s in config.sources if getattr(s, "role", None)}
 
 
+def _as_records(cols: list[str], rows: list[tuple]) -> list[dict[str, Any]]:
+    """Rows of ``cols`` as a finding's record list, ordered by source and source key."""
+    return [{k: (None if pd.isna(v) else int(v) if k in ("record_id", "person_id") else v) for k, v in zip(cols, row)}
+            for row in sorted(rows, key=lambda r: (r[0], r[1]))]
+
+
 def _record_list(frame: pd.DataFrame) -> list[dict[str, Any]]:
-    cols = [c for c in ("source", "source_key", "record_id", "person_id") if c in frame]
-    return [{k: (None if pd.isna(v) else int(v) if k in ("record_id", "person_id") else v) for k, v in row.items()}
-            for row in frame[cols].sort_values(cols[:2]).to_dict(orient="records")]
+    """The records of one finding as plain data, ordered by source and source key."""
+    cols = [c for c in RECORD_COLUMNS if c in frame]
+    return _as_records(cols, list(zip(*(frame[c].tolist() for c in cols))))
+
+
+def _record_lists(frame: pd.DataFrame, by: list[str]) -> dict[tuple, list[dict[str, Any]]]:
+    """:func:`_record_list` of every group of ``frame`` by the ``by`` columns, in one pass (groups in key order)."""
+    cols = [c for c in RECORD_COLUMNS if c in frame]
+    groups: dict[tuple, list[tuple]] = {}
+    for key, row in zip(zip(*(frame[c].tolist() for c in by)), zip(*(frame[c].tolist() for c in cols))):
+        groups.setdefault(key, []).append(row)
+    return {key: _as_records(cols, groups[key]) for key in sorted(groups)}
 
 
 def _with_property(recs: pd.DataFrame, props: pd.DataFrame) -> pd.DataFrame:
@@ -86,8 +102,10 @@ def duplicate_accounts(recs: pd.DataFrame) -> list[Finding]:
     live = recs[recs["live"] & recs["role"].isin(ACCOUNT_ROLES)]
     sizes = live.groupby(["source", "uprn"])["source_key"].transform("nunique")
     dup = live[sizes > 1]
-    return [Finding(DUPLICATE, f"{DUPLICATE}:{source}:{uprn}", int(uprn), _record_list(g), {"accounts": int(g["source_key"].nunique())})
-            for (source, uprn), g in dup.groupby(["source", "uprn"])]
+    accounts = dict(zip(zip(dup["source"].tolist(), dup["uprn"].tolist()), sizes[sizes > 1].tolist()))
+    # one pass over the rows rather than a frame per finding: a council has thousands of these
+    return [Finding(DUPLICATE, f"{DUPLICATE}:{source}:{uprn}", int(uprn), listed, {"accounts": int(accounts[(source, uprn)])})
+            for (source, uprn), listed in _record_lists(dup, ["source", "uprn"]).items()]
 
 
 def tenancies_at_non_residential(recs: pd.DataFrame, props: pd.DataFrame) -> list[Finding]:
@@ -146,14 +164,23 @@ def is_live(deleted: pd.Series, attributes: pd.Series, today: dt.date) -> pd.Ser
     return ~deleted.astype(bool) & ~ended
 
 
-def load_linked_records(session: Session, roles: dict[str, str], today: dt.date) -> pd.DataFrame:
-    """Records of role-bearing sources with the UPRN they are linked to (auto band: held, matched or steward-chosen)."""
-    cols = [SourceRecord.id.label("record_id"), SourceSystem.name.label("source"), SourceRecord.source_key,
-            SourceRecord.matched_uprn.label("uprn"), SourceRecord.deleted, SourceRecord.attributes]
-    stmt = (select(*cols).join(SourceSystem, SourceSystem.id == SourceRecord.source_id)
-            .where(SourceSystem.name.in_(sorted(roles)), SourceRecord.matched_uprn.is_not(None),
-                   SourceRecord.address_band == Band.AUTO))
-    f = pd.DataFrame(session.execute(stmt).all(), columns=[c.key for c in cols])
+def linked_records_query(roles: dict[str, str], wanted: Iterable[str] = ROLES) -> Select:
+    """Records of the sources whose role is in ``wanted``, not deleted at source, with the UPRN they are linked to
+    (auto band: held, matched or steward-chosen)."""
+    wanted = set(wanted)
+    sources = sorted(name for name, role in roles.items() if role in wanted)
+    return (select(SourceRecord.id.label("record_id"), SourceSystem.name.label("source"), SourceRecord.source_key,
+                   SourceRecord.matched_uprn.label("uprn"), SourceRecord.deleted, SourceRecord.attributes)
+            .join(SourceSystem, SourceSystem.id == SourceRecord.source_id)
+            .where(SourceSystem.name.in_(sources), SourceRecord.matched_uprn.is_not(None),
+                   SourceRecord.address_band == Band.AUTO, SourceRecord.deleted.is_(False)))
+
+
+def load_linked_records(session: Session, roles: dict[str, str], today: dt.date, query: Select | None = None) -> pd.DataFrame:
+    """The records ``query`` selects (:func:`linked_records_query` of every role by default) with role and liveness."""
+    query = linked_records_query(roles) if query is None else query
+    cols = ["record_id", "source", "source_key", "uprn", "deleted", "attributes"]
+    f = pd.DataFrame(session.execute(query).all(), columns=cols)
     f["role"] = f["source"].map(roles)
     f["live"] = is_live(f["deleted"], f["attributes"], today) if len(f) else pd.Series(dtype=bool)
     f["uprn"] = f["uprn"].astype("int64")
@@ -170,25 +197,67 @@ def load_properties(session: Session, uprns: Iterable[int]) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["uprn", "classification", "blpu_state", "logical_status"])
 
 
-def load_residences(session: Session) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Current residences of live golden persons, and those persons' records with their UPRNs."""
-    res = pd.DataFrame(session.execute(
-        select(Residence.person_id, Residence.uprn).join(GoldenPerson, GoldenPerson.person_id == Residence.person_id)
-        .where(Residence.to_date.is_(None), GoldenPerson.status == "active")).all(), columns=["person_id", "uprn"])
-    recs = pd.DataFrame(session.execute(
-        select(SourceRecord.id, SourceSystem.name, SourceRecord.source_key, Xref.person_id, Xref.uprn)
-        .join(Xref, Xref.source_record_id == SourceRecord.id).join(SourceSystem, SourceSystem.id == SourceRecord.source_id)
-        .join(Residence, (Residence.person_id == Xref.person_id) & (Residence.uprn == Xref.uprn))
-        .where(Residence.to_date.is_(None))).all(), columns=["record_id", "source", "source_key", "person_id", "uprn"])
-    return res, recs
+def load_residences(session: Session, at: ColumnElement[bool] | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Current residences of live golden persons, and those persons' records with their UPRNs (only at properties
+    meeting the ``at`` condition on :class:`Property` when given)."""
+    res = (select(Residence.person_id, Residence.uprn).join(GoldenPerson, GoldenPerson.person_id == Residence.person_id)
+           .where(Residence.to_date.is_(None), GoldenPerson.status == "active"))
+    recs = (select(SourceRecord.id, SourceSystem.name, SourceRecord.source_key, Xref.person_id, Xref.uprn)
+            .join(Xref, Xref.source_record_id == SourceRecord.id).join(SourceSystem, SourceSystem.id == SourceRecord.source_id)
+            .join(Residence, (Residence.person_id == Xref.person_id) & (Residence.uprn == Xref.uprn))
+            .where(Residence.to_date.is_(None)))
+    if at is not None:
+        res, recs = (q.where(Residence.uprn.in_(select(Property.uprn).where(at))) for q in (res, recs))
+    return (pd.DataFrame(session.execute(res).all(), columns=["person_id", "uprn"]),
+            pd.DataFrame(session.execute(recs).all(), columns=["record_id", "source", "source_key", "person_id", "uprn"]))
+
+
+# SQL narrowing for each check: a superset of what the check's own (pandas) test keeps, so the check decides.
+# Only "c", "r" and "x" upper-case to "C", "R" and "X" (tests/hub/test_property_equivalence.py checks all of
+# Unicode), so a first letter outside these cannot pass the checks' case-insensitive tests.
+def _gone() -> ColumnElement[bool]:
+    return or_(Property.blpu_state == GONE_BLPU_STATE, Property.logical_status == HISTORICAL)
+
+
+def _maybe_non_residential() -> ColumnElement[bool]:
+    first = func.substr(Property.classification, 1, 1)
+    return and_(Property.classification.is_not(None), Property.classification != "", first.not_in(["R", "r", "X", "x"]))
+
+
+def _maybe_commercial() -> ColumnElement[bool]:
+    return func.substr(Property.classification, 1, 1).in_(["C", "c"])
+
+
+def _shared_account_uprns(roles: dict[str, str]) -> Select:
+    """(source, UPRN) pairs where an account-role source has two or more records not deleted at source."""
+    sources = select(SourceSystem.id).where(SourceSystem.name.in_(sorted(n for n, r in roles.items() if r in ACCOUNT_ROLES)))
+    return (select(SourceRecord.source_id, SourceRecord.matched_uprn)
+            .where(SourceRecord.source_id.in_(sources), SourceRecord.matched_uprn.is_not(None),
+                   SourceRecord.address_band == Band.AUTO, SourceRecord.deleted.is_(False))
+            .group_by(SourceRecord.source_id, SourceRecord.matched_uprn)
+            .having(func.count(func.distinct(SourceRecord.source_key)) > 1))
 
 
 def find_problems(session: Session, roles: dict[str, str], *, today: dt.date) -> list[Finding]:
-    """Run every cross-check against the hub as it stands."""
-    recs = load_linked_records(session, roles, today)
-    residences, person_records = load_residences(session)
-    props = load_properties(session, set(recs["uprn"]) | set(residences["uprn"]))
-    return [*demolished_accounts(recs, props), *duplicate_accounts(recs), *tenancies_at_non_residential(recs, props),
+    """Run every cross-check against the hub as it stands.
+
+    Each check sees only the records that could show its problem, chosen in SQL by a condition every record it
+    would report meets (at a gone or possibly non-residential property; sharing a UPRN with another account of
+    its source; a residence at a possibly commercial one): liveness (end dates against ``today``) and the exact
+    tests stay in the checks, so the findings are those of the checks run over every record.
+    """
+    def at(condition: ColumnElement[bool]) -> ColumnElement[bool]:
+        return SourceRecord.matched_uprn.in_(select(Property.uprn).where(condition))
+
+    gone = load_linked_records(session, roles, today, linked_records_query(roles, DEMOLISHED_ROLES).where(at(_gone())))
+    tenancies = load_linked_records(session, roles, today,
+                                    linked_records_query(roles, TENANCY_ROLES).where(at(_maybe_non_residential())))
+    shared = _shared_account_uprns(roles).subquery()
+    accounts = load_linked_records(session, roles, today, linked_records_query(roles, ACCOUNT_ROLES).join(
+        shared, (shared.c.source_id == SourceRecord.source_id) & (shared.c.matched_uprn == SourceRecord.matched_uprn)))
+    residences, person_records = load_residences(session, _maybe_commercial())
+    props = load_properties(session, set(gone["uprn"]) | set(tenancies["uprn"]) | set(residences["uprn"]))
+    return [*demolished_accounts(gone, props), *duplicate_accounts(accounts), *tenancies_at_non_residential(tenancies, props),
             *residents_at_commercial(residences, person_records, props)]
 
 

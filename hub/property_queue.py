@@ -167,22 +167,26 @@ def refresh_queue(session: Session, records: pd.DataFrame, linked: set[int], *,
         if len(people):
             records = people if records.empty else pd.concat([records, people[[c for c in people if c in records]]],
                                                               ignore_index=True)
-    open_tasks = {t.source_record_id: t for t in session.scalars(
-        select(ReviewTask).where(ReviewTask.kind == TASK_KIND, ReviewTask.status == "open"))}
+    # open tasks by record (the last one when a record has several): task id and the address hash it asked about
+    open_tasks = {rid: (task_id, asked_on) for task_id, rid, asked_on in session.execute(
+        select(ReviewTask.id, ReviewTask.source_record_id, ReviewTask.detail["address_hash"])
+        .where(ReviewTask.kind == TASK_KIND, ReviewTask.status == "open").order_by(ReviewTask.id))}
     decisions = active_address_decisions(session)
-    hashes = dict(zip(records["id"].astype(int), records["address_hash"]))
+    hashes = dict(zip(records["id"].astype(int).tolist(), records["address_hash"].tolist()))
     settled = {rid for rid, d in decisions.items() if decided_hash(d) == hashes.get(rid)}
     parent_only = parent_only or set()
     resolved = records["address_band"].isin([Band.REVIEW, Band.NONE]) | records["id"].isin(parent_only)
     live = set(hashes)
     still_open = set()
-    for rid, task in open_tasks.items():
-        asked_on = (task.detail or {}).get("address_hash")
+    superseded = []
+    for rid, (task_id, asked_on) in open_tasks.items():
         if rid in linked or rid in settled or rid not in live or asked_on not in (None, hashes.get(rid)):
-            task.status, task.resolved_at = "superseded", now  # answered, gone, or asked about an old address
-            summary.superseded += 1
+            superseded.append(task_id)  # answered, gone, or asked about an old address
         else:
             still_open.add(rid)
+    if superseded:
+        session.execute(update(ReviewTask), [{"id": t, "status": "superseded", "resolved_at": now} for t in superseded])
+    summary.superseded = len(superseded)
     todo = records[resolved & ~records["id"].isin(linked | settled | still_open)]
     if not todo.empty:
         found = _matcher_candidates(matcher_factory(), todo) if matcher_factory is not None else {}
