@@ -1,4 +1,5 @@
-"""Outbox delivery: send pending change events to each subscriber's publish targets, with backoff, replay and write-back."""
+"""Outbox delivery: send pending change events to each subscriber's publish targets, with backoff and replay
+(the write-back tables of golden IDs are kept in :mod:`hub.writeback`)."""
 
 from __future__ import annotations
 
@@ -11,7 +12,8 @@ from sqlalchemy import Engine, and_, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from connectors.publish import DeliveryError, OutboundEvent, Target, WritebackRow, make_target
-from schemas import ChangeEvent, EventDelivery, GoldenPerson, SourceRecord, SourceSystem, Xref
+from hub.writeback import writeback_rows
+from schemas import ChangeEvent, EventDelivery
 from schemas.base import utcnow
 from schemas.config import HubConfig, SourceConfig
 
@@ -20,7 +22,6 @@ log = logging.getLogger(__name__)
 PENDING, DELIVERED, FAILED = "pending", "delivered", "failed"
 MAX_ERROR = 1000
 ID_CHUNK = 500
-MAX_REDIRECTS = 20
 
 TargetFactory = Callable[[SourceConfig], list[Target]]
 
@@ -37,15 +38,6 @@ class DeliverySummary:
     @property
     def ok(self) -> bool:
         return all(state == "ok" for state in self.subscribers.values())
-
-
-@dataclass
-class XrefPublishSummary:
-    """Rows written back per source, and the sources whose database could not be reached."""
-
-    counts: dict[str, int] = field(default_factory=dict)
-    removed: dict[str, int] = field(default_factory=dict)
-    failed: dict[str, str] = field(default_factory=dict)
 
 
 def backoff(attempts: int, *, base_s: float = 30.0, cap_s: float = 3600.0) -> dt.timedelta:
@@ -204,94 +196,3 @@ def delivery_status(engine: Engine) -> dict[str, dict[str, int]]:
     return out
 
 
-def _resolve(session: Session, persons: dict[int, GoldenPerson]) -> dict[int, GoldenPerson]:
-    """Follow merge redirects so a key whose person was merged away gets the survivor."""
-    resolved = dict(persons)
-    for _ in range(MAX_REDIRECTS):
-        missing = {p.redirect_to for p in resolved.values() if p.redirect_to and p.redirect_to not in resolved}
-        if not missing:
-            break
-        for p in session.scalars(select(GoldenPerson).where(GoldenPerson.person_id.in_(missing))):
-            resolved[p.person_id] = p
-    final: dict[int, GoldenPerson] = {}
-    for pid, person in persons.items():
-        hops = 0
-        while person.redirect_to and person.redirect_to in resolved and hops < MAX_REDIRECTS:
-            person, hops = resolved[person.redirect_to], hops + 1
-        final[pid] = person
-    return final
-
-
-def _with_merged_away(session: Session, person_ids: Sequence[int]) -> list[int]:
-    """``person_ids`` plus every person merged into one of them, whose keys now belong to the survivor."""
-    found = set(person_ids)
-    frontier = set(person_ids)
-    for _ in range(MAX_REDIRECTS):
-        if not frontier:
-            break
-        fresh: set[int] = set()
-        todo = sorted(frontier)
-        for start in range(0, len(todo), ID_CHUNK):
-            fresh.update(session.scalars(select(GoldenPerson.person_id)
-                                         .where(GoldenPerson.redirect_to.in_(todo[start : start + ID_CHUNK]))))
-        frontier = fresh - found
-        found |= frontier
-    return sorted(found)
-
-
-def writeback_rows(engine: Engine, source: str, *, person_ids: Sequence[int] | None = None
-                   ) -> tuple[list[WritebackRow], list[str]]:
-    """Write-back rows for ``source``'s keys (all, or those of ``person_ids``) and the keys to remove.
-
-    A key is removed when its source record is deleted or its person erased; a person under a restriction
-    of processing keeps the ID but not the address.
-    """
-    stmt = (select(SourceRecord.source_key, SourceRecord.deleted, GoldenPerson)
-            .join(Xref, Xref.source_record_id == SourceRecord.id)
-            .join(SourceSystem, SourceSystem.id == SourceRecord.source_id)
-            .join(GoldenPerson, GoldenPerson.person_id == Xref.person_id)
-            .where(SourceSystem.name == source))
-    rows: list[WritebackRow] = []
-    gone: list[str] = []
-    with Session(engine) as session:
-        if person_ids is not None:
-            person_ids = _with_merged_away(session, person_ids)
-        chunks = ([None] if person_ids is None else
-                  [list(person_ids)[i : i + ID_CHUNK] for i in range(0, len(person_ids), ID_CHUNK)])
-        for part in chunks:
-            query = stmt if part is None else stmt.where(Xref.person_id.in_(part))
-            found = session.execute(query).all()
-            final = _resolve(session, {p.person_id: p for _k, _d, p in found})
-            for key, deleted, person in found:
-                golden = final[person.person_id]
-                if deleted or golden.status == "erased":
-                    gone.append(key)
-                elif golden.restricted:
-                    rows.append(WritebackRow(key, golden.person_id, None, None, None))
-                else:
-                    rows.append(WritebackRow(key, golden.person_id, golden.uprn, golden.address, golden.postcode))
-    return rows, gone
-
-
-def publish_xref(engine: Engine, config: HubConfig, *, sources: Sequence[str] | None = None) -> XrefPublishSummary:
-    """Upsert golden person ID, UPRN and current golden address per source key into every ``sql_writeback`` table.
-
-    A source whose database is down is reported in ``failed`` and the others are still written.
-    """
-    from connectors.publish.sql_writeback import SqlWritebackTarget
-
-    summary = XrefPublishSummary()
-    for source in config.sources:
-        if sources is not None and source.name not in sources:
-            continue
-        for target_cfg in (t for t in source.publish if t.kind == "sql_writeback"):
-            rows, gone = writeback_rows(engine, source.name)
-            try:
-                written = SqlWritebackTarget(target_cfg, source).upsert(rows, gone=gone)
-            except DeliveryError as err:
-                summary.failed[source.name] = str(err)
-                log.warning("write-back for source %s failed: %s", source.name, err)
-                continue
-            summary.counts[source.name] = summary.counts.get(source.name, 0) + written
-            summary.removed[source.name] = summary.removed.get(source.name, 0) + len(gone)
-    return summary

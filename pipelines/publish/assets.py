@@ -4,7 +4,8 @@
 
 from dagster import AssetExecutionContext, MaterializeResult, asset
 
-from hub.delivery import deliver_pending, publish_xref
+from hub.delivery import deliver_pending
+from hub.writeback import publish_xref
 from pipelines.resources import HubResource
 
 
@@ -12,7 +13,7 @@ from pipelines.resources import HubResource
        description="Change events and golden IDs delivered to subscribed systems (at least once, idempotent).")
 def deliveries(context: AssetExecutionContext, hub: HubResource) -> MaterializeResult:
     hub.run_id(context.run.run_id)
-    writeback = publish_xref(hub.engine, hub.config)
+    writeback = publish_xref(hub.engine, hub.config, full=hub.full_rebuild)
     summary = deliver_pending(hub.engine, hub.config)
     for name, problem in writeback.failed.items():
         context.log.warning(f"write-back to {name} failed: {problem}")
@@ -23,5 +24,7 @@ def deliveries(context: AssetExecutionContext, hub: HubResource) -> MaterializeR
         "delivered": summary.delivered, "failed": summary.failed,
         "waiting": sum(summary.waiting.values()),
         "subscribers": ", ".join(f"{k}: {v}" for k, v in sorted(summary.subscribers.items())),
-        "writeback_rows": sum(writeback.counts.values()), "writeback_failed_sources": len(writeback.failed),
+        "writeback_rows_written": sum(writeback.counts.values()), "writeback_rows_removed": sum(writeback.removed.values()),
+        "writeback_failed_sources": len(writeback.failed),
+        "writeback_mode": ", ".join(f"{k}: {v}" for k, v in sorted(writeback.mode.items())),
     })

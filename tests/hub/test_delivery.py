@@ -14,7 +14,8 @@ from sqlalchemy.orm import Session
 from connectors.publish import OutboundEvent, Target
 from connectors.publish.sql_events import events_table
 from connectors.publish.sql_writeback import writeback_table
-from hub.delivery import default_targets, deliver_pending, delivery_status, publish_xref, replay
+from hub.delivery import default_targets, deliver_pending, delivery_status, replay
+from hub.writeback import publish_xref
 from hub.store import open_hub
 from schemas import ChangeEvent, EventDelivery, GoldenPerson, SourceRecord, SourceSystem, Xref
 from schemas.config import HubConfig, SourceConfig, parse_config
@@ -243,11 +244,15 @@ def test_publish_xref_writes_back_per_source_key(tmp_path: Path, hub, server: st
     engine = create_engine(url)
     tbl = writeback_table(table)
     with engine.begin() as conn:  # a stale row for H3 from an earlier publish must go
-        tbl.create(conn, checkfirst=True)
+        tbl.drop(conn, checkfirst=True)
+        tbl.create(conn)
         conn.execute(tbl.insert().values(source_key="H3", golden_person_id=1, hub_updated_at=T0))
-    for _ in range(2):  # idempotent: a second publish changes nothing
-        summary = publish_xref(hub, cfg)
-        assert summary.counts == {"housing": 3} and summary.removed == {"housing": 1} and not summary.failed
+    summary = publish_xref(hub, cfg)
+    assert summary.counts == {"housing": 3} and summary.removed == {"housing": 1} and not summary.failed
+    assert summary.mode == {"housing": "full"}  # never written by this hub: every row is compared
+    summary = publish_xref(hub, cfg)  # idempotent: a second publish changes nothing
+    assert summary.counts == {"housing": 0} and summary.removed == {"housing": 0} and not summary.failed
+    assert summary.mode == {"housing": "incremental"}
     with engine.connect() as conn:
         rows = conn.execute(select(tbl.c.source_key, tbl.c.golden_person_id, tbl.c.uprn, tbl.c.address)
                             .order_by(tbl.c.source_key)).all()
