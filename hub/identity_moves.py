@@ -123,15 +123,17 @@ def new_record_evidence_pairs(session: Session, config: HubConfig, records: pd.D
         names: every record's standardised names (:func:`name_table`), or None to standardise them here.
     """
     empty = pd.DataFrame(columns=list(PairFrame.COLUMNS))
-    known = set(existing["unique_id"])
+    known = pd.Index(existing["unique_id"].astype(str)).unique()
     cl = clusters.set_index("unique_id")["cluster_id"]
-    fresh_clusters = ~clusters["unique_id"].isin(known).groupby(clusters["cluster_id"]).any()
-    starts = records[~records[PersonRecord.unique_id].isin(known)
+    fresh_clusters = ~pd.Series(known.get_indexer(clusters["unique_id"]) >= 0,
+                                index=clusters.index).groupby(clusters["cluster_id"]).any()
+    is_known = known.get_indexer(records[PersonRecord.unique_id]) >= 0
+    starts = records[~is_known
                      & records[PersonRecord.unique_id].map(cl).map(fresh_clusters).fillna(False).astype(bool)
                      & records[PersonRecord.uprn].notna()]
     since = pd.Timestamp(now - MOVE_WINDOW)
     since = since.tz_localize("UTC") if since.tzinfo is None else since
-    recent = records[records[PersonRecord.unique_id].isin(known) & records[PersonRecord.uprn].notna()
+    recent = records[is_known & records[PersonRecord.uprn].notna()
                      & (pd.to_datetime(records["last_changed"], utc=True) >= since)]
     if starts.empty or recent.empty:
         return empty

@@ -84,8 +84,10 @@ def steward_constraints(session: Session) -> tuple[set[tuple[str, str]], set[tup
 
 def existing_clusters(session: Session) -> pd.DataFrame:
     """Current golden memberships (``unique_id, cluster_id``): incremental runs grow them, never unpick them."""
-    rows = session.execute(select(Xref.source_record_id, Xref.person_id)).all()
-    return pd.DataFrame({"unique_id": [str(r) for r, _ in rows], "cluster_id": [f"p{p}" for _, p in rows]})
+    rows = pd.DataFrame(session.connection().execute(select(Xref.source_record_id, Xref.person_id)).all(),
+                        columns=["record", "person"])
+    return pd.DataFrame({"unique_id": rows["record"].astype(str).astype(object),
+                         "cluster_id": ("p" + rows["person"].astype(str)).astype(object)})
 
 
 def _latest_model(session: Session) -> dict[str, Any] | None:
