@@ -12,7 +12,7 @@ from schemas import DqMetric, Run
 from schemas.columns import Band
 from schemas.validators import NINO_RE, POSTCODE_RE
 
-from quality.store import SourceExtract
+from quality.store import AddressCounts, GoldenCounts, SourceExtract
 
 GOLDEN = "golden"  # the ``source`` under which golden-record metrics are kept
 # Stored values are canonical: postcodes "AB1 2CD", NI numbers compact upper case, dates ISO.
@@ -100,6 +100,17 @@ def address_metrics(addresses: pd.DataFrame) -> list[Metric]:
     return out
 
 
+def linkage_metrics(c: AddressCounts) -> list[Metric]:
+    """:func:`address_metrics` from whole-hub counts (:func:`quality.store.address_counts`): the same values."""
+    if not c.rows:
+        return [Metric("uprn_match_rate", 0.0)]
+    out = [Metric("uprn_match_rate", c.auto / c.rows), Metric("uprn_review_rate", c.review / c.rows),
+           Metric("uprn_unmatched_rate", c.none / c.rows), Metric("uprn_unresolved_rate", c.unresolved / c.rows)]
+    if c.held:
+        out.append(Metric("source_uprn_in_gazetteer", c.held_in_gazetteer / c.held))
+    return out
+
+
 def golden_metrics(persons: pd.DataFrame, xrefs: pd.DataFrame) -> list[Metric]:
     """Golden persons, merged IDs, orphans, broken redirects and links to inactive IDs."""
     active = persons["status"] == "active"
@@ -111,6 +122,14 @@ def golden_metrics(persons: pd.DataFrame, xrefs: pd.DataFrame) -> list[Metric]:
             Metric("xref_to_inactive", float((xrefs["person_status"] != "active").sum())),
             Metric("broken_redirects", float((redirected & (persons["final_status"] != "active")).sum())),
             Metric("records_per_person", float(len(xrefs) / active.sum()) if active.any() else 0.0)]
+
+
+def golden_counts_metrics(c: GoldenCounts) -> list[Metric]:
+    """:func:`golden_metrics` from whole-hub counts (:func:`quality.store.golden_scan`): the same values."""
+    return [Metric("active_persons", float(c.active)), Metric("merged_ids", float(c.merged)),
+            Metric("xrefs", float(c.xrefs)), Metric("active_without_xref", float(c.active_without_xref)),
+            Metric("xref_to_inactive", float(c.xref_to_inactive)), Metric("broken_redirects", float(c.broken_redirects)),
+            Metric("records_per_person", c.xrefs / c.active if c.active else 0.0)]
 
 
 def duplicate_rates(xrefs: pd.DataFrame) -> dict[str, float]:

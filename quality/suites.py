@@ -189,6 +189,33 @@ def address_suite(source: str, *, rows: int = 0, previous_match_rate: float | No
     ], {"source": source, "stage": "addresses", "policy": policy.as_dict()})
 
 
+HUB_SHARES = {"auto_share": ("ExpectColumnValuesToBeInSet", "address_band"),
+              "banded_share": ("ExpectColumnValuesToNotBeNull", "address_band")}
+
+
+def hub_address_suite(suite: Suite) -> Suite:
+    """``suite`` (of :func:`address_suite`) for a frame of selected records plus one whole-hub row.
+
+    The gate validates the records changed in the run and every record breaking a row-level expectation, not
+    every record; a ``mostly`` expectation is a whole-hub rate, so it reads the rate off the extra row instead:
+    ``address_band`` in {auto} mostly *m* becomes ``auto_share`` (auto / banded records) at least *m*, and
+    ``address_band`` not null mostly *m* becomes ``banded_share`` (banded / all records) at least *m*: the same
+    ratio Great Expectations compares with ``mostly``. Record columns of the whole-hub row are empty, so the
+    row-level expectations ignore it; its share columns are empty on record rows.
+    """
+    out = []
+    for e in suite.expectations:
+        mostly = e.kwargs.get("mostly")
+        share = next((name for name, (kind, column) in HUB_SHARES.items()
+                      if mostly is not None and (e.kind, e.column) == (kind, column)), None)
+        if share is None:
+            out.append(e)
+        else:
+            out.append(Expect("ExpectColumnValuesToBeBetween", {"column": share, "min_value": mostly, "max_value": None},
+                              severity=e.severity, why=e.why))
+    return Suite(suite.name, out, {**suite.meta, "scope": "changed records, failing records and whole-hub rates"})
+
+
 def golden_person_suite() -> Suite:
     """Expectations over golden persons (the first frame of :func:`quality.store.golden_frames`)."""
     active = {"when": ("status", "active")}
