@@ -39,6 +39,7 @@ class SourceRecord(Base):
         UniqueConstraint("source_id", "source_key", name="uq_source_record_source_key"),
         Index("ix_source_record_matched_uprn", "matched_uprn"),
         Index("ix_source_record_postcode", "postcode"),
+        Index("ix_source_record_live_seen", "source_id", "deleted", "last_seen"),  # a source's live and loaded rows
     )
 
     id: Mapped[int_pk]
