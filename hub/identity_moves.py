@@ -13,7 +13,7 @@ import datetime as dt
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import select
+from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
 from hub.survivorship_status import END_DATE, record_status
@@ -222,3 +222,39 @@ def with_move_evidence(pairs: pd.DataFrame, evidence: pd.DataFrame) -> pd.DataFr
     both_ways = set(key(banded)) | {(r, l) for l, r in key(banded)}
     extra = evidence[[k not in both_ways for k in key(evidence)]]
     return pd.concat([pairs, extra], ignore_index=True) if len(extra) else pairs
+
+
+def dated_move_starts(session: Session, config: HubConfig, side_a: set[int], side_b: set[int], *,
+                      now: dt.datetime) -> set[int]:
+    """Records that start a move when a steward joins ``side_a`` and ``side_b`` (records of two golden persons).
+
+    A steward who accepts an ordinary review pair says the two sides are one person; their sources' own dates say
+    whether that person moved: a record of a trusted source on one side closed (not for a death) and a live record
+    of a trusted source on the other side, at another UPRN, starting within ``MOVE_WINDOW`` of that closure, which
+    the hub saw happen (the record changed after the hub first saw it). The live records returned are news to the
+    person (:func:`hub.stewardship.accept_pair` raises the change of address). A duplicate closed years before its
+    namesake's new account started, or one that arrived closed, is a correction, not a move: nothing is returned.
+    """
+    ids = sorted(side_a | side_b)
+    if not side_a or not side_b:
+        return set()
+    status = _status(session, config, ids, now)
+    facts = {rid: (uprn, changed) for rid, uprn, changed in session.execute(select(
+        SourceRecord.id,
+        func.coalesce(SourceRecord.uprn, case((SourceRecord.address_band == Band.AUTO, SourceRecord.matched_uprn),
+                                              else_=None)),
+        SourceRecord.last_changed > SourceRecord.first_seen).where(SourceRecord.id.in_(ids)))}
+    status["uprn"] = status["id"].astype(int).map(lambda i: facts[i][0])
+    status["seen_to_change"] = status["id"].astype(int).map(lambda i: bool(facts[i][1]))
+    status["side"] = status["id"].astype(int).map(lambda i: "a" if i in side_a else "b")
+    # The hub saw the closure happen: a record that arrived already closed (a backlog, a newly connected source)
+    # tells of a move before the hub's time, and merging its duplicate corrects a record, it moves nobody today.
+    closed = status[~status["live"] & status["trusted"] & status["deceased_on"].isna() & status[END_DATE].notna()
+                    & status["uprn"].notna() & status["seen_to_change"]]
+    starts = status[status["live"] & status["trusted"] & status[START_DATE].notna() & status["uprn"].notna()]
+    out: set[int] = set()
+    for _, end in closed.iterrows():
+        other = starts[(starts["side"] != end["side"]) & (starts["uprn"] != end["uprn"])]
+        near = (other[START_DATE] - end[END_DATE]).abs() <= pd.Timedelta(MOVE_WINDOW)
+        out |= set(other.loc[near, "id"].astype(int))
+    return out

@@ -19,7 +19,7 @@ from sqlalchemy import and_, or_, select, update
 from sqlalchemy.orm import Session
 
 from hub.golden import GoldenSummary, apply_clusters, resolve_person_id, snapshot
-from hub.identity_moves import MOVE_RULE
+from hub.identity_moves import MOVE_RULE, dated_move_starts
 from schemas import (
     AttributeOverride,
     AuditLog,
@@ -243,9 +243,14 @@ def accept_pair(session: Session, config: HubConfig, record_a: int, record_b: in
     session.flush()
     golden = None
     if pa is None or pa != pb:
-        moved = pa is not None and pb is not None and _is_move_evidence(session, a, b)
+        news: set[int] = set()
+        if pa is not None and pb is not None:
+            # a pair put as move evidence, or one whose sources date a closure on one side and a start on the other
+            news = {a, b} if _is_move_evidence(session, a, b) else dated_move_starts(session, config, side_a, side_b,
+                                                                                     now=now)
+        moved = bool(news)
         if moved:
-            _state_as_news(session, [a, b])
+            _state_as_news(session, sorted(news))
         golden = _recluster(session, config, [sorted(side_a | side_b)], steward_records={a, b}, now=now)
         if moved:
             _cite_decision(session, golden, person_of(session, a), decision, task)

@@ -3,6 +3,7 @@ golden person and raises change_of_address (once), just as the same news from a 
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 
 import pandas as pd
@@ -97,6 +98,44 @@ def test_accepting_an_ordinary_review_pair_does_not_move_anyone(trusted_hub) -> 
     assert moves(engine) == []
     with Session(engine) as s:
         assert s.get(GoldenPerson, result.person_ids[0]).uprn == 100  # the merge keeps the survivor's address
+
+
+@pytest.mark.parametrize("closed_on, seen_to_close, moves_expected", [
+    ("2026-02-20", True, True),    # closed near the new account's start, and the hub saw it close: a move
+    ("2019-06-30", True, False),   # closed years before: a stale duplicate, the merge corrects a record
+    ("2026-02-20", False, False),  # arrived already closed (a backlog): the move happened before the hub's time
+])
+def test_accepting_a_review_pair_whose_sources_date_a_move_moves_the_person(trusted_hub, closed_on: str,
+                                                                              seen_to_close: bool,
+                                                                              moves_expected: bool) -> None:
+    """The steward says one person; the sources say an account closed at one UPRN when the other opened at another
+    (within 90 days), and the hub saw the closure: a move. Otherwise the merge moves nobody."""
+    engine, config = trusted_hub
+    seen = utcnow() - dt.timedelta(days=30)
+    old = add(engine, "ctax", "OLD", first_name="JOHN", last_name="JONES", uprn=100, address="1 OLD RD",
+              attributes={"start_date": "2015-04-01"}, first_seen=seen, last_changed=seen)
+    apply(engine, config, [(old, "p")])
+    with Session(engine) as s, s.begin():
+        rec = s.get(SourceRecord, old)
+        rec.attributes = {"start_date": "2015-04-01", "end_date": closed_on, "end_reason": "MOVED"}
+        rec.last_changed = utcnow() if seen_to_close else seen
+    apply(engine, config, [(old, "p")])
+    new = add(engine, "ctax", "NEW", first_name="JON", last_name="JONES", uprn=200, address="2 NEW RD",
+              attributes={"start_date": "2026-02-16"})
+    apply(engine, config, [(new, "q")])
+    task_id = review_task(engine, old, new, None)  # an ordinary grey-zone pair, not put as move evidence
+    with Session(engine) as s, s.begin():
+        result = st.accept_task(s, config, task_id, steward="alice")
+    survivor = result.person_ids[0]
+    coa = moves(engine)
+    with Session(engine) as s:
+        assert s.get(GoldenPerson, survivor).uprn == (200 if moves_expected else 100)
+    if moves_expected:
+        assert len(coa) == 1 and coa[0].person_id == survivor
+        assert coa[0].payload["before"]["uprn"] == 100 and coa[0].payload["after"]["uprn"] == 200
+        assert coa[0].payload["evidence"]["steward_decision"] == result.decision_ids[0]
+    else:
+        assert coa == []
 
 
 @pytest.fixture
