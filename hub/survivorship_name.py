@@ -68,6 +68,11 @@ def name_key(name: object) -> str:
     return "MC" + key[3:] if key.startswith("MAC") and len(key) > 5 else key  # MacLean = McLean
 
 
+def _first_token_key(name: object) -> str:
+    """:func:`name_key` of a name's first word ("PAUL ALAN" gives "PAUL")."""
+    return name_key(name.split()[0]) if isinstance(name, str) and name.split() else ""
+
+
 def is_new_name(before: object, after: object) -> bool:
     """True when ``after`` is another surname than ``before``, not a spelling of it (both must be present).
 
@@ -112,9 +117,15 @@ def choose_last_name(records: pd.DataFrame, prior_name: pd.Series, rule: str | N
     new = pd.Series([is_new_name(p, v) for p, v in zip(prior, ranked["last_name"])], index=ranked.index, dtype=bool)
     # Unlike an address, a name does not end with an account: a closing record renamed in the same update
     # (married, moved in with the spouse) still tells us the new name.
-    # A record whose first name is the person's surname has the two swapped: not a new surname.
+    # First and last names swapped somewhere are not a new surname: a record whose first name is the person's
+    # surname, or a "new" surname that is a first name the person goes by in any record of theirs (a source that
+    # writes the surname first may have made the golden record the swapped one).
     firsts = ranked["first_name"] if "first_name" in ranked else pd.Series(None, index=ranked.index, dtype=object)
-    swapped = prior.map(name_key) == firsts.map(name_key)
+    swapped = (prior.map(name_key) == firsts.map(name_key)) | (prior.map(name_key) == firsts.map(_first_token_key))
+    if "first_name" in records:
+        known = set(zip(records["cluster_id"], records["first_name"].map(_first_token_key)))
+        swapped |= pd.Series([bool(k) and (c, k) in known for c, k in zip(ranked["cluster_id"], keys)],
+                             index=ranked.index, dtype=bool)
     news = new & ~swapped & ranked["trusted"].astype(bool) & ranked["changed"].astype(bool)
     best_news = ranked[news].drop_duplicates("cluster_id").assign(last_name__rule=CHANGED)
     best_kept = ranked[same & ~ranked["cluster_id"].isin(best_news["cluster_id"])].drop_duplicates("cluster_id")

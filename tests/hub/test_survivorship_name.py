@@ -54,6 +54,21 @@ def test_first_and_last_names_swapped_in_a_record_are_not_a_new_surname() -> Non
     assert pick(f, "Black")[0::2] == ("BLACK", KEPT)
 
 
+def test_a_golden_record_with_swapped_names_is_not_renamed_by_a_record_that_has_them_right() -> None:
+    """A tenancy system wrote THORPE / PAUL (swapped) and, trusted most, made the golden record PAUL as surname; an
+    updated electoral record saying forenames PAUL ALAN, surname THORPE is no change of name (it made THORPE
+    THORPE before)."""
+    f = recs([{"first_name": "THORPE", "last_name": "PAUL", "trust": 4},
+              {"first_name": "PAUL ALAN", "last_name": "THORPE", "trust": 2, "changed": True}])
+    assert pick(f, "PAUL")[0::2] == ("PAUL", KEPT)
+    g = recs([{"first_name": "JOAN", "last_name": "MURRAY", "trust": 4},
+              {"first_name": "M", "last_name": "JOAN", "trust": 2, "changed": True}])  # surname written as forename
+    assert pick(g, "MURRAY")[0::2] == ("MURRAY", KEPT)
+    married = recs([{"first_name": "JOAN", "last_name": "MURRAY", "trust": 4},
+                    {"first_name": "JOAN", "last_name": "KERR", "trust": 2, "changed": True}])
+    assert pick(married, "MURRAY") == ("KERR", 2, CHANGED)  # still a change of name
+
+
 def test_a_lead_name_system_gives_name_parts_and_its_new_surname_is_seen() -> None:
     """A council-tax system holds only "SURNAME, Forenames": its records still name the person and a new surname
     on an updated account is a change of name."""
