@@ -13,6 +13,7 @@ import datetime as dt
 
 import numpy as np
 import pandas as pd
+from rapidfuzz.distance import OSA
 from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
@@ -27,6 +28,7 @@ START_DATE = "start_date"  # attribute a source maps under `attributes:` (liable
 MOVE_RULE = "move_evidence"
 MOVE_WINDOW = dt.timedelta(days=90)  # a closure older than this says nothing about today's new record
 MAX_CANDIDATES = 3  # a common name closing in several places is no evidence at all
+FIRST_NAME_SIMILARITY = 0.8  # first names at least this alike (OSA) may be one person's written two ways
 
 
 def name_table(standardised: pd.DataFrame) -> pd.DataFrame:
@@ -34,6 +36,38 @@ def name_table(standardised: pd.DataFrame) -> pd.DataFrame:
     last = standardised["last_name"].astype("string").str.replace(r"^mac(?=[a-z])", "mc", regex=True, case=False)
     return pd.DataFrame({"unique_id": standardised[PersonRecord.unique_id].astype(str),
                          "first": standardised["first_name"], "last": last}).dropna(subset=["first", "last"])
+
+
+def first_names_agree(a: object, b: object) -> bool:
+    """Two standardised first names that may be one person's: equal, an initial and a name it begins, or one
+    slip apart (OSA similarity at least ``FIRST_NAME_SIMILARITY``: "dnucan"/"duncan", "georgie"/"george").
+
+    Examples:
+        >>> [first_names_agree(a, b) for a, b in [("john", "john"), ("j", "john"), ("dnucan", "duncan"),
+        ...                                       ("george", "georgie"), ("john", "jane"), ("j", "k")]]
+        [True, True, True, True, False, False]
+    """
+    if not isinstance(a, str) or not isinstance(b, str) or not a or not b:
+        return False
+    if a == b:
+        return True
+    if len(a) == 1 or len(b) == 1:
+        return a[0] == b[0]
+    return OSA.normalized_similarity(a, b) >= FIRST_NAME_SIMILARITY
+
+
+def _same_person_names(left: pd.DataFrame, right: pd.DataFrame, suffixes: tuple[str, str]) -> pd.DataFrame:
+    """Pairs of ``left`` and ``right`` records with the same surname and first names that agree
+    (:func:`first_names_agree`); a record with a candidate of exactly its own first name keeps only those."""
+    cand = left.merge(right, on="last", suffixes=suffixes)
+    a, b = f"first{suffixes[0]}", f"first{suffixes[1]}"
+    cand = cand[[first_names_agree(x, y) for x, y in zip(cand[a], cand[b])]] if len(cand) else cand
+    if cand.empty:
+        return cand
+    exact = cand[a] == cand[b]
+    key = f"unique_id{suffixes[0]}"
+    has_exact = exact.groupby(cand[key]).transform("any")
+    return cand[exact | ~has_exact]
 
 
 def _names(frame: pd.DataFrame, table: pd.DataFrame | None = None) -> pd.DataFrame:
@@ -144,7 +178,7 @@ def new_record_evidence_pairs(session: Session, config: HubConfig, records: pd.D
         if recent.empty:
             return empty
     old_names = _names(recent, names)
-    cand = new_names.merge(old_names, on=["first", "last"], suffixes=("_new", "_old"))
+    cand = _same_person_names(new_names, old_names, ("_new", "_old"))
     uprn = records.set_index(PersonRecord.unique_id)[PersonRecord.uprn]
     cand = cand[cand["unique_id_new"].map(uprn) != cand["unique_id_old"].map(uprn)]
     if cand.empty:
@@ -195,7 +229,7 @@ def closure_evidence_pairs(session: Session, config: HubConfig, records: pd.Data
         others = _surname_filter(others, surnames)
     if others.empty:
         return empty
-    cand = old_names.merge(_names(others, names), on=["first", "last"], suffixes=("_old", "_new"))
+    cand = _same_person_names(old_names, _names(others, names), ("_old", "_new"))
     uprn = records.set_index(PersonRecord.unique_id)[PersonRecord.uprn]
     cl = clusters.set_index("unique_id")["cluster_id"]
     cand = cand[(cand["unique_id_new"].map(uprn) != cand["unique_id_old"].map(uprn))

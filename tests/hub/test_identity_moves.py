@@ -130,3 +130,24 @@ def test_accounts_closed_years_ago_do_not_crowd_out_todays_closure(trusted_hub, 
     with Session(engine) as s:
         found = move_evidence_pairs(s, config, records, clusters, existing, now=NOW, standardised=standardised(records))
     assert [tuple(p) for p in found[["unique_id_l", "unique_id_r"]].values.tolist()] == [key(old, new)]
+
+
+def test_a_first_name_written_as_an_initial_or_with_a_slip_is_still_evidence(trusted_hub, standardised) -> None:
+    """Sources write first names differently ("SMITH, J", "DNUCAN"): the same surname with agreeing first names is
+    evidence for a steward; an unrelated first name is not, and a record with an exact namesake keeps only those."""
+    engine, config = trusted_hub
+    moved = {"end_date": "2026-02-20", "end_reason": "MOVED OUT", "status": "CLOSED"}
+    initial = add(engine, "ctax", "INIT", "SMITH, J", 100, moved)
+    slip = add(engine, "ctax", "SLIP", "BRODIE, DNUCAN", 300, moved)
+    other = add(engine, "ctax", "OTHER", "SMITH, MARY", 400, moved)
+    new_john = add(engine, "ctax", "NEWJ", "JOHN SMITH", 200)
+    new_duncan = add(engine, "ctax", "NEWD", "DUNCAN BRODIE", 500)
+    records = pd.DataFrame([initial, slip, other, new_john, new_duncan])
+    existing = pd.DataFrame({"unique_id": [initial["unique_id"], slip["unique_id"], other["unique_id"]],
+                             "cluster_id": ["p1", "p2", "p3"]})
+    clusters = pd.concat([existing, pd.DataFrame({"unique_id": [new_john["unique_id"], new_duncan["unique_id"]],
+                                                  "cluster_id": ["n1", "n2"]})])
+    with Session(engine) as s:
+        found = move_evidence_pairs(s, config, records, clusters, existing, now=NOW, standardised=standardised(records))
+    pairs = sorted(map(tuple, found[["unique_id_l", "unique_id_r"]].values.tolist()))
+    assert pairs == sorted([key(initial, new_john), key(slip, new_duncan)])
