@@ -79,29 +79,6 @@ class SqlWritebackTarget:
         self.target, self.source, self.rows_for, self.timeout_s = target, source, rows_for, timeout_s
         self.table = writeback_table(target.table or DEFAULT_TABLE)
 
-    def upsert(self, rows: Sequence[WritebackRow], *, gone: Sequence[str] = ()) -> int:
-        """Upsert ``rows`` by source key and delete the keys in ``gone``; returns rows written."""
-        url = target_url(self.target, self.source)
-        engine = target_engine(self.target, self.source, self.timeout_s)
-        now = utcnow()
-        try:
-            self.table.create(engine, checkfirst=True)
-            for start in range(0, max(len(rows), len(gone)), BATCH):
-                with engine.begin() as conn:
-                    upsert(conn, self.table, [
-                        {"source_key": r.source_key, "golden_person_id": r.person_id, "uprn": r.uprn,
-                         "address": r.address, "postcode": r.postcode, "hub_updated_at": now}
-                        for r in rows[start : start + BATCH]], key=["source_key"])
-                    doomed = list(gone[start : start + BATCH])
-                    if doomed:
-                        conn.execute(delete(self.table).where(self.table.c.source_key.in_(doomed)))
-        except SQLAlchemyError as err:
-            raise DeliveryError(f"subscriber {self.source.name}: write-back to table {self.table.name} failed: "
-                                f"{describe(err, url)}") from err
-        finally:
-            engine.dispose()
-        return len(rows)
-
     def row_count(self) -> int | None:
         """Rows in the write-back table, or ``None`` when it does not exist (never written, or dropped)."""
         url = target_url(self.target, self.source)

@@ -42,8 +42,8 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
 def test_sql_writeback_upserts_per_key(db_url: str) -> None:
     table = f"wb_{dt.datetime.now().strftime('%H%M%S%f')}"
     target = make_target(PublishTarget(kind="sql_writeback", table=table), _source(db_url))
-    target.upsert([WritebackRow("A1", 1, 10, "1 High St", "LS1 1AA"), WritebackRow("A2", 2, None, None, None)])
-    target.upsert([WritebackRow("A1", 3, 11, "2 Low St", "LS2 2BB")], gone=["A2"])  # A1 moved and merged; A2 gone
+    target.sync([WritebackRow("A1", 1, 10, "1 High St", "LS1 1AA"), WritebackRow("A2", 2, None, None, None)])
+    target.sync([WritebackRow("A1", 3, 11, "2 Low St", "LS2 2BB")], scope=["A1", "A2"])  # A1 moved and merged; A2 gone
     engine = create_engine(db_url)
     tbl = writeback_table(table)
     with engine.connect() as conn:
