@@ -65,7 +65,7 @@ def load_person_records(session: Session) -> pd.DataFrame:
     uprn = pd.to_numeric(frame["source_uprn"].where(frame["source_uprn"].notna(), trusted)).astype("Int64")
     frame[PersonRecord.uprn] = uprn.astype("string").astype(object).where(uprn.notna(), None)
     frame[PersonRecord.unique_id] = frame["id"].astype(str)
-    # linked_hash, vectorised
+    # linked_hash() of every record, vectorised
     frame["new_linked_hash"] = frame["content_hash"].str[:32] + frame["address_hash"].fillna("").str[:32]
     return frame
 

@@ -57,6 +57,7 @@ def linkage_metadata(summary: LinkSummary, hub: HubResource) -> dict:
     g = summary.golden
     return {
         "records": summary.records, "changed_records": summary.changed, "deleted_records": summary.deleted,
+        "records_standardised": summary.standardised,  # the rest came from the standardised-records cache
         "pairs_scored": summary.pairs_scored, "auto_pairs": summary.auto_pairs, "review_pairs": summary.review_pairs,
         "review_tasks_opened": summary.review_tasks_opened, "golden_created": g.created, "golden_updated": g.updated,
         "golden_merged": g.merged, "golden_split": g.split, "events_written": g.events,
