@@ -12,7 +12,7 @@ import pandas as pd
 from sqlalchemy import delete, insert, select, update
 from sqlalchemy.orm import Session
 
-from hub.identity import NEW, plan_ids
+from hub.identity import NEW, IdPlan, plan_ids
 from hub.outbox import PendingEvent, write_events
 from hub.survivorship import choose_attributes
 from hub.survivorship_address import KEPT, MOVED, choose_address
@@ -146,9 +146,10 @@ def apply_clusters(session: Session, config: HubConfig, clusters: pd.DataFrame, 
     golden = _current_golden(session, person_ids)
     overrides = _overrides(session, person_ids)
     known = {c: golden[p] for c, p in plan.cluster_ids.items() if golden[p].version > 0}
-    current_uprn = pd.Series({c: g.uprn for c, g in known.items() if g.uprn is not None}, dtype="Int64")
+    where = _address_before_merge(known, plan, golden, records)  # whose address the person had, cluster by cluster
+    current_uprn = pd.Series({c: g.uprn for c, g in where.items() if g.uprn is not None}, dtype="Int64")
     current_name = pd.Series({c: g.last_name for c, g in known.items() if g.last_name is not None}, dtype=object)
-    current_text = pd.Series({c: g.address for c, g in known.items() if g.uprn is None and g.address}, dtype=object)
+    current_text = pd.Series({c: g.address for c, g in where.items() if g.uprn is None and g.address}, dtype=object)
     chosen = (choose_attributes(records, tuple(a for a in CHOSEN if a not in ("address", "last_name")), rules)
               .join(choose_address(records, current_uprn, config.survivorship.get("address"), prior_text=current_text))
               .join(choose_last_name(records, current_name, config.survivorship.get("last_name"))))
@@ -179,10 +180,11 @@ def apply_clusters(session: Session, config: HubConfig, clusters: pd.DataFrame, 
         row = chosen.loc[cluster_id]
         before = snapshot(person) if person.version > 0 else None
         after = {f: _value(row.get(f)) for f in GOLDEN_FIELDS}
-        if before is not None and before.get("uprn") is not None and row.get("address__rule") not in (MOVED, KEPT) \
+        lived = snapshot(where[cluster_id]) if before is not None and cluster_id in where else before
+        if lived is not None and lived.get("uprn") is not None and row.get("address__rule") not in (MOVED, KEPT) \
                 and not trusted_record.get(_value(row.get("address__record_id")), False):
             # Nothing states the current address any more and only an untrusted source states another: keep it.
-            after.update({f: before.get(f) for f in ("uprn", "address", "postcode")})
+            after.update({f: lived.get(f) for f in ("uprn", "address", "postcode")})
         for attr, value in overrides.get(person_id, {}).items():
             after[attr] = value
         is_new = person.version == 0
@@ -226,7 +228,8 @@ def apply_clusters(session: Session, config: HubConfig, clusters: pd.DataFrame, 
                                            {"after": _public(after)}, subs, uprn=after.get("uprn")))
             continue
         summary.updated += 1
-        events.extend(_attribute_events(person_id, person.version, before, after, row, record_info, subs, reasons))
+        events.extend(_attribute_events(person_id, person.version, before, after, row, record_info, subs, reasons,
+                                        lived=lived))
 
     if version_rows:
         closing = [r["person_id"] for r in version_rows]
@@ -265,13 +268,43 @@ def _public(attrs: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in attrs.items() if v is not None}
 
 
+def _address_before_merge(known: dict[object, GoldenPerson], plan: IdPlan, golden: dict[int, GoldenPerson],
+                          records: pd.DataFrame) -> dict[object, GoldenPerson]:
+    """Per cluster, the golden person whose current address the merged person had: the survivor, unless the merge
+    brings no news (no live, trusted record newly stating a UPRN), no live record of the cluster states the
+    survivor's UPRN and one states the UPRN of a person it absorbs.
+
+    A steward who joins a council tax account closed in 2018 to a resident makes the 2018 person the survivor when
+    its ID is older; the resident's address, stated by live records, is still where they live. Keeping the 2018
+    address would send letters to a house they left years ago, and calling the resident's own address a change
+    of address would tell every source a move that never happened. With news (a new account, move evidence a
+    steward accepted) the survivor's address stays the one the news is weighed against, as before.
+    """
+    live = records[records["live"].astype(bool) & records["uprn"].notna()]
+    stated = set(zip(live["cluster_id"], live["uprn"].astype("int64")))
+    news = set(live.loc[live["fresh"].astype(bool) & live["trusted"].astype(bool), "cluster_id"])
+    cluster_of = {pid: c for c, pid in plan.cluster_ids.items()}
+    where = dict(known)
+    for absorbed, survivor in plan.merged.items():
+        cluster, other = cluster_of.get(survivor), golden.get(absorbed)
+        if cluster not in where or cluster in news or other is None or other.uprn is None:
+            continue
+        mine = where[cluster].uprn
+        if (mine is None or (cluster, int(mine)) not in stated) and (cluster, int(other.uprn)) in stated:
+            where[cluster] = other
+    return where
+
+
 def _attribute_events(person_id: int, version: int, before: dict, after: dict, row: pd.Series,
-                      record_info: dict, subs: list[str], reasons: dict[int, Any]) -> list[PendingEvent]:
-    """Change of address, name and death, each naming the source that told us and the evidence."""
+                      record_info: dict, subs: list[str], reasons: dict[int, Any], *,
+                      lived: dict | None = None) -> list[PendingEvent]:
+    """Change of address, name and death, each naming the source that told us and the evidence. ``lived``: the
+    golden state whose address the person had before this change (``before`` unless a merge brought it)."""
     out = []
+    lived = lived if lived is not None else before
     checks = (
         ("change_of_address", "address", ("uprn", "address", "postcode"),
-         (before.get("uprn") is not None and before.get("uprn") != after.get("uprn")) or row.get("address__rule") == MOVED),
+         (lived.get("uprn") is not None and lived.get("uprn") != after.get("uprn")) or row.get("address__rule") == MOVED),
         ("change_of_name", "last_name", ("title", "first_name", "last_name"),
          is_new_name(before.get("last_name"), after.get("last_name"))),
         ("death", "date_of_death", ("date_of_death",), before.get("date_of_death") is None and after.get("date_of_death") is not None),

@@ -4,7 +4,16 @@ Sources tell the two halves of a move in either order: the new account may open 
 So the evidence is looked for both ways: a record starting a new golden person is paired with a recently closed
 record of the same name (:func:`new_record_evidence_pairs`), and a record closing now is paired with a record of the
 same name that started, by its source's own dates, within ``MOVE_WINDOW`` of the closure
-(:func:`closure_evidence_pairs`).
+(:func:`closure_evidence_pairs`). Often nothing closes at all: the resident told one department (a new council tax
+account) and every other system still holds the old address. A new record of a trusted source whose name exactly
+one other person in the hub holds, at another address, is then put to a steward too
+(:func:`unclosed_evidence_pairs`): the question "tell us once" exists to ask.
+
+A record "starts" a golden person when it arrived in this run in a cluster of its own, or when it arrived recently
+(within ``MOVE_WINDOW``) as a person of its own and only now has a UPRN (an address steward resolved its address).
+Names are compared as sources write them: an initial or a slipped letter in the first name, a slipped letter in the
+surname when the first name is exact, or the two names written in the other order; a middle initial or a date of
+birth that both records hold and that differ rule a pair out.
 """
 
 from __future__ import annotations
@@ -13,12 +22,13 @@ import datetime as dt
 
 import numpy as np
 import pandas as pd
+from rapidfuzz import process
 from rapidfuzz.distance import OSA
 from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
 from hub.survivorship_status import END_DATE, record_status
-from schemas import SourceRecord, SourceSystem
+from schemas import Run, SourceRecord, SourceSystem
 from schemas.columns import Band, PairFrame, PersonRecord
 from schemas.config import HubConfig
 from schemas.validators import parse_dates
@@ -32,10 +42,17 @@ FIRST_NAME_SIMILARITY = 0.8  # first names at least this alike (OSA) may be one 
 
 
 def name_table(standardised: pd.DataFrame) -> pd.DataFrame:
-    """``unique_id, first, last`` of standardised records with both names ("Mac" written "Mc")."""
+    """``unique_id, first, last, middle, dob`` of standardised records with both names ("Mac" written "Mc"):
+    ``middle`` is the first middle initial and ``dob`` the date of birth, each None where the record has none."""
     last = standardised["last_name"].astype("string").str.replace(r"^mac(?=[a-z])", "mc", regex=True, case=False)
-    return pd.DataFrame({"unique_id": standardised[PersonRecord.unique_id].astype(str),
-                         "first": standardised["first_name"], "last": last}).dropna(subset=["first", "last"])
+    none = pd.Series(None, index=standardised.index, dtype=object)
+    middle = standardised["middle_names"].astype("string").str[:1] if "middle_names" in standardised else none
+    dob = standardised["date_of_birth"] if "date_of_birth" in standardised else none
+    table = pd.DataFrame({"unique_id": standardised[PersonRecord.unique_id].astype(str),
+                          "first": standardised["first_name"], "last": last,
+                          "middle": middle.astype(object).where(middle.notna(), None),
+                          "dob": dob.astype(object).where(dob.notna(), None)})
+    return table.dropna(subset=["first", "last"])
 
 
 def first_names_agree(a: object, b: object) -> bool:
@@ -56,18 +73,78 @@ def first_names_agree(a: object, b: object) -> bool:
     return OSA.normalized_similarity(a, b) >= FIRST_NAME_SIMILARITY
 
 
-def _same_person_names(left: pd.DataFrame, right: pd.DataFrame, suffixes: tuple[str, str]) -> pd.DataFrame:
-    """Pairs of ``left`` and ``right`` records with the same surname and first names that agree
-    (:func:`first_names_agree`); a record with a candidate of exactly its own first name keeps only those."""
-    cand = left.merge(right, on="last", suffixes=suffixes)
-    a, b = f"first{suffixes[0]}", f"first{suffixes[1]}"
-    cand = cand[[first_names_agree(x, y) for x, y in zip(cand[a], cand[b])]] if len(cand) else cand
+def surnames_agree(a: object, b: object) -> bool:
+    """Two standardised surnames one slip apart (OSA similarity at least ``FIRST_NAME_SIMILARITY``), both at
+    least four letters: "dnucan"/"duncan", not "lee"/"lea"."""
+    return isinstance(a, str) and isinstance(b, str) and min(len(a), len(b)) >= 4 \
+        and OSA.normalized_similarity(a, b) >= FIRST_NAME_SIMILARITY
+
+
+def _agreeing_first_names(a: pd.Series, b: pd.Series) -> np.ndarray:
+    """:func:`first_names_agree` over two aligned columns, vectorised."""
+    x, y = a.astype("string").fillna(""), b.astype("string").fillna("")
+    exact = (x == y).to_numpy() & (x != "").to_numpy()
+    short = (x.str.len() == 1) | (y.str.len() == 1)
+    initial = short.to_numpy() & (x.str[:1] == y.str[:1]).to_numpy() & (x != "").to_numpy() & (y != "").to_numpy()
+    both_long = ~short.to_numpy() & (x != "").to_numpy() & (y != "").to_numpy()
+    similar = np.zeros(len(x), dtype=bool)
+    if both_long.any():
+        score = process.cpdist(x[both_long].tolist(), y[both_long].tolist(), scorer=OSA.normalized_similarity)
+        similar[both_long] = score >= FIRST_NAME_SIMILARITY
+    return exact | initial | similar
+
+
+def _slipped_surnames(a: pd.Series, b: pd.Series) -> np.ndarray:
+    """:func:`surnames_agree` (and not equal) over two aligned columns, vectorised."""
+    x, y = a.astype("string").fillna(""), b.astype("string").fillna("")
+    ok = ((x.str.len() >= 4) & (y.str.len() >= 4) & (x != y)).to_numpy()
+    out = np.zeros(len(x), dtype=bool)
+    if ok.any():
+        out[ok] = process.cpdist(x[ok].tolist(), y[ok].tolist(), scorer=OSA.normalized_similarity) >= FIRST_NAME_SIMILARITY
+    return out
+
+
+def _same_person_names(left: pd.DataFrame, right: pd.DataFrame, suffixes: tuple[str, str], *,
+                       variants: bool = True) -> pd.DataFrame:
+    """Pairs of ``left`` and ``right`` records whose names may be one person's, each with its ``tier``:
+
+    0. the same first and last name (a first name, not an initial: "M LINDSAY" says little about "M LINDSAY");
+    1. the same surname and first names that agree (:func:`first_names_agree`: an initial, one slip);
+    2. (with ``variants``) the same first name and surnames one slip apart (:func:`surnames_agree`), or the two
+       names in the other order ("BUCKLEY BRADLEY" for Bradley Buckley).
+
+    A left record keeps only its candidates of the best tier it has. Middle initials or dates of birth that both
+    records hold and that differ rule a pair out.
+    """
+    x, y = suffixes
+    a, b = f"first{x}", f"first{y}"
+    same_last = left.merge(right, on="last", suffixes=suffixes)
+    same_last = same_last[_agreeing_first_names(same_last[a], same_last[b])]
+    same_last = same_last.assign(**{f"last{x}": same_last["last"], f"last{y}": same_last["last"]}).drop(columns="last")
+    same_last["tier"] = np.where((same_last[a] == same_last[b]) & (same_last[a].str.len() > 1), 0, 1)
+    found = [same_last]
+    if variants:
+        slip = left.merge(right, on="first", suffixes=suffixes)
+        slip = slip[_slipped_surnames(slip[f"last{x}"], slip[f"last{y}"])]
+        found.append(slip.assign(**{a: slip["first"], b: slip["first"]}).drop(columns="first").assign(tier=2))
+        swapped = left.merge(right.rename(columns={"first": "last", "last": "first"}), on=["first", "last"],
+                             suffixes=suffixes)
+        swapped = swapped[swapped["first"] != swapped["last"]]
+        found.append(swapped.assign(**{a: swapped["first"], b: swapped["last"], f"last{x}": swapped["last"],
+                                       f"last{y}": swapped["first"]}).drop(columns=["first", "last"]).assign(tier=2))
+    found = [f for f in found if len(f)]
+    if not found:
+        return same_last
+    cand = pd.concat(found, ignore_index=True)
+    for field in ("middle", "dob"):
+        p, q = f"{field}{x}", f"{field}{y}"
+        if p in cand and q in cand:
+            cand = cand[cand[p].isna() | cand[q].isna() | (cand[p] == cand[q])]
     if cand.empty:
         return cand
-    exact = cand[a] == cand[b]
-    key = f"unique_id{suffixes[0]}"
-    has_exact = exact.groupby(cand[key]).transform("any")
-    return cand[exact | ~has_exact]
+    key = f"unique_id{x}"
+    cand = cand.sort_values("tier", kind="stable").drop_duplicates([key, f"unique_id{y}"])
+    return cand[cand["tier"] == cand.groupby(key)["tier"].transform("min")]
 
 
 def _names(frame: pd.DataFrame, table: pd.DataFrame | None = None) -> pd.DataFrame:
@@ -77,18 +154,27 @@ def _names(frame: pd.DataFrame, table: pd.DataFrame | None = None) -> pd.DataFra
         return table[table["unique_id"].isin(frame[PersonRecord.unique_id].astype(str))]
     from matching import standardise_people
 
-    cols = [PersonRecord.unique_id, "source", "title", "first_name", "middle_names", "last_name", "full_name"]
+    cols = [PersonRecord.unique_id, "source", "title", "first_name", "middle_names", "last_name", "full_name",
+            "date_of_birth"]
     return name_table(standardise_people(frame[[c for c in cols if c in frame]].reset_index(drop=True)))
 
 
-def _surname_filter(frame: pd.DataFrame, surnames: set[str]) -> pd.DataFrame:
-    """Records whose last or full name holds one of ``surnames`` (upper case, letters only, Mac written Mc): a cheap
-    token filter before standardising names."""
+def _name_filter(frame: pd.DataFrame, names: pd.DataFrame) -> pd.DataFrame:
+    """Records whose last or full name holds a token that may be the surname of one of ``names`` (its surname, a
+    slip of it, or its first name for names written the other way round): a cheap filter before standardising."""
     text = frame.get("last_name", pd.Series("", index=frame.index)).fillna("") + " " + \
         frame.get("full_name", pd.Series("", index=frame.index)).fillna("")
     tokens = text.str.upper().str.replace(r"[^A-Z ]", "", regex=True).str.split().explode()
     tokens = tokens.str.replace(r"^MAC(?=[A-Z])", "MC", regex=True)
-    return frame.loc[tokens[tokens.isin(surnames)].index.unique()]
+    wanted = set(names["last"].str.upper().str.replace(r"[^A-Z]", "", regex=True)) \
+        | set(names["first"].str.upper().str.replace(r"[^A-Z]", "", regex=True))
+    vocabulary = [t for t in tokens.dropna().unique() if len(t) >= 4]
+    long = [w for w in wanted if len(w) >= 4]
+    near: set[str] = set()
+    if vocabulary and long:
+        close = process.cdist(long, vocabulary, scorer=OSA.normalized_similarity, score_cutoff=FIRST_NAME_SIMILARITY)
+        near = {vocabulary[j] for j in np.flatnonzero((close > 0).any(axis=0))}
+    return frame.loc[tokens[tokens.isin(wanted | near)].index.unique()]
 
 
 def _status(session: Session, config: HubConfig, ids: list[int], now: dt.datetime) -> pd.DataFrame:
@@ -124,14 +210,17 @@ def _pair_frame(cand: pd.DataFrame, a_col: str, b_col: str) -> pd.DataFrame:
 def move_evidence_pairs(session: Session, config: HubConfig, records: pd.DataFrame, clusters: pd.DataFrame,
                         existing: pd.DataFrame, *, now: dt.datetime,
                         standardised: pd.DataFrame | None = None) -> pd.DataFrame:
-    """Review-band pairs that say "maybe a move", found both ways: :func:`new_record_evidence_pairs` and, when
-    ``records`` carry the linking stage's ``linked_hash`` and ``new_linked_hash`` (what changed in this run),
-    :func:`closure_evidence_pairs`. ``standardised`` (the matcher's standardised records, when the caller has them)
-    saves standardising names again."""
+    """Review-band pairs that say "maybe a move", found every way: :func:`new_record_evidence_pairs` (with its
+    fallback :func:`unclosed_evidence_pairs`) and, when ``records`` carry the linking stage's ``linked_hash`` and
+    ``new_linked_hash`` (what changed in this run), :func:`closure_evidence_pairs`. ``standardised`` (the matcher's
+    standardised records, when the caller has them) saves standardising names again."""
     names = name_table(standardised) if standardised is not None else None
-    found = new_record_evidence_pairs(session, config, records, clusters, existing, now=now, names=names)
+    changed: set[str] = set()
     if {"linked_hash", "new_linked_hash"} <= set(records.columns):
         changed = set(records.loc[records["linked_hash"] != records["new_linked_hash"], PersonRecord.unique_id])
+    found = new_record_evidence_pairs(session, config, records, clusters, existing, now=now, names=names,
+                                      changed=changed)
+    if changed:
         later = closure_evidence_pairs(session, config, records, clusters, changed, now=now, names=names)
         if len(later):
             found = later if found.empty else pd.concat([found, later], ignore_index=True).drop_duplicates(
@@ -139,12 +228,44 @@ def move_evidence_pairs(session: Session, config: HubConfig, records: pd.DataFra
     return found
 
 
+def starting_records(session: Session, records: pd.DataFrame, clusters: pd.DataFrame, existing: pd.DataFrame, *,
+                     now: dt.datetime, changed: set[str] | None = None) -> pd.DataFrame:
+    """Records with a UPRN that start a golden person: new in this run in a cluster of only new records, or (among
+    ``changed``) still a person of their own and first seen within ``MOVE_WINDOW`` by an incremental run (an address
+    steward has just given a new account the UPRN it arrived without). Records of the hub's first load are never
+    news, however recently it ran: they are the backlog, not today's moves."""
+    known = pd.Index(existing["unique_id"].astype(str)).unique()
+    cl = clusters.set_index("unique_id")["cluster_id"]
+    fresh_clusters = ~pd.Series(known.get_indexer(clusters["unique_id"]) >= 0,
+                                index=clusters.index).groupby(clusters["cluster_id"]).any()
+    uid = records[PersonRecord.unique_id]
+    is_known = known.get_indexer(uid) >= 0
+    has_uprn = records[PersonRecord.uprn].notna().to_numpy()
+    new = ~is_known & uid.map(cl).map(fresh_clusters).fillna(False).astype(bool).to_numpy()
+    late = np.zeros(len(records), dtype=bool)
+    if changed:
+        sizes = clusters["cluster_id"].value_counts()
+        alone = (uid.map(cl).map(sizes) == 1).to_numpy()
+        maybe = records[is_known & has_uprn & alone & uid.isin(changed).to_numpy()]
+        first_incremental = session.scalar(select(func.min(Run.started_at)).where(Run.kind == "incremental"))
+        if len(maybe) and first_incremental is not None:
+            since = (now - MOVE_WINDOW).replace(tzinfo=None) if now.tzinfo else now - MOVE_WINDOW
+            since = max(since, first_incremental.replace(tzinfo=None))
+            ids, recent = [int(i) for i in maybe[PersonRecord.unique_id]], set()
+            for start in range(0, len(ids), 500):
+                recent.update(str(i) for i in session.scalars(select(SourceRecord.id).where(
+                    SourceRecord.id.in_(ids[start : start + 500]), SourceRecord.first_seen >= since)))
+            late = uid.isin(recent).to_numpy()
+    return records[(new | late) & has_uprn]
+
+
 def new_record_evidence_pairs(session: Session, config: HubConfig, records: pd.DataFrame, clusters: pd.DataFrame,
                               existing: pd.DataFrame, *, now: dt.datetime,
-                              names: pd.DataFrame | None = None) -> pd.DataFrame:
-    """Review-band pairs between a record that starts a new golden person and a recently closed record of
-    another person with the same standardised first and last name at another UPRN (when both sources date
-    them, closed within ``MOVE_WINDOW`` of the new record's start).
+                              names: pd.DataFrame | None = None, changed: set[str] | None = None) -> pd.DataFrame:
+    """Review-band pairs between a record that starts a golden person (:func:`starting_records`) and a recently
+    closed record of another person with the same name at another UPRN (when both sources date them, closed
+    within ``MOVE_WINDOW`` of the new record's start); a start with no such closure falls back to
+    :func:`unclosed_evidence_pairs`.
 
     Name and address alone never prove it is the same person (a false merge is the worst failure), so this
     is never an auto link: it opens a review task that says "maybe a move". A steward who accepts it merges
@@ -155,30 +276,41 @@ def new_record_evidence_pairs(session: Session, config: HubConfig, records: pd.D
         clusters: this run's ``unique_id, cluster_id``.
         existing: the golden memberships before this run (``unique_id, cluster_id``).
         names: every record's standardised names (:func:`name_table`), or None to standardise them here.
+        changed: ids of the records new or changed in this run.
     """
     empty = pd.DataFrame(columns=list(PairFrame.COLUMNS))
-    known = pd.Index(existing["unique_id"].astype(str)).unique()
-    cl = clusters.set_index("unique_id")["cluster_id"]
-    fresh_clusters = ~pd.Series(known.get_indexer(clusters["unique_id"]) >= 0,
-                                index=clusters.index).groupby(clusters["cluster_id"]).any()
-    is_known = known.get_indexer(records[PersonRecord.unique_id]) >= 0
-    starts = records[~is_known
-                     & records[PersonRecord.unique_id].map(cl).map(fresh_clusters).fillna(False).astype(bool)
-                     & records[PersonRecord.uprn].notna()]
+    starts = starting_records(session, records, clusters, existing, now=now, changed=changed)
+    if starts.empty:
+        return empty
+    closed_pairs = _closed_evidence(session, config, records, starts, names, now=now)
+    answered = set(closed_pairs["unique_id_new"]) if len(closed_pairs) else set()
+    unclosed = unclosed_evidence_pairs(session, config, records, clusters,
+                                       starts[~starts[PersonRecord.unique_id].isin(answered)], now=now, names=names)
+    found = [f for f in (closed_pairs, unclosed) if len(f)]
+    if not found:
+        return empty
+    return _pair_frame(pd.concat(found, ignore_index=True), "unique_id_new", "unique_id_old")
+
+
+def _closed_evidence(session: Session, config: HubConfig, records: pd.DataFrame, starts: pd.DataFrame,
+                     names: pd.DataFrame | None, *, now: dt.datetime) -> pd.DataFrame:
+    """``unique_id_new, unique_id_old`` of starts and recently closed records of the same name elsewhere."""
+    empty = pd.DataFrame(columns=["unique_id_new", "unique_id_old"])
+    is_known = ~records[PersonRecord.unique_id].isin(set(starts[PersonRecord.unique_id]))
     since = pd.Timestamp(now - MOVE_WINDOW)
     since = since.tz_localize("UTC") if since.tzinfo is None else since
     recent = records[is_known & records[PersonRecord.uprn].notna()
                      & (pd.to_datetime(records["last_changed"], utc=True) >= since)]
-    if starts.empty or recent.empty:
+    if recent.empty:
         return empty
     new_names = _names(starts, names)
-    if names is None:  # standardise only records that could share a surname with a new one (a cheap token filter)
-        surnames = set(new_names["last"].str.upper().str.replace(r"[^A-Z]", "", regex=True))
-        recent = _surname_filter(recent, surnames)
+    if names is None:  # standardise only records that could share a name with a new one (a cheap token filter)
+        recent = _name_filter(recent, new_names)
         if recent.empty:
             return empty
-    old_names = _names(recent, names)
-    cand = _same_person_names(new_names, old_names, ("_new", "_old"))
+    cand = _same_person_names(new_names, _names(recent, names), ("_new", "_old"))
+    if cand.empty:
+        return empty
     uprn = records.set_index(PersonRecord.unique_id)[PersonRecord.uprn]
     cand = cand[cand["unique_id_new"].map(uprn) != cand["unique_id_old"].map(uprn)]
     if cand.empty:
@@ -191,13 +323,60 @@ def new_record_evidence_pairs(session: Session, config: HubConfig, records: pd.D
         return empty
     # When both sources date it, the closure must fall within MOVE_WINDOW of the new record's start: an account
     # closed years ago is not today's move, however recently the hub loaded it.
-    starts = _status(session, config, [int(i) for i in cand["unique_id_new"].unique()], now).set_index("id")[START_DATE]
-    gap = (cand["unique_id_new"].map(starts) - cand["unique_id_old"].map(closed.set_index("id")[END_DATE])).abs()
+    begun = _status(session, config, [int(i) for i in cand["unique_id_new"].unique()], now).set_index("id")[START_DATE]
+    gap = (cand["unique_id_new"].map(begun) - cand["unique_id_old"].map(closed.set_index("id")[END_DATE])).abs()
     cand = cand[gap.isna() | (gap <= pd.Timedelta(MOVE_WINDOW))]
     cand = cand[cand.groupby("unique_id_new")["unique_id_old"].transform("size") <= MAX_CANDIDATES]
+    return cand[["unique_id_new", "unique_id_old"]]
+
+
+def unclosed_evidence_pairs(session: Session, config: HubConfig, records: pd.DataFrame, clusters: pd.DataFrame,
+                            starts: pd.DataFrame, *, now: dt.datetime,
+                            names: pd.DataFrame | None = None) -> pd.DataFrame:
+    """``unique_id_new, unique_id_old``: a start from a trusted source whose name exactly one other golden person
+    holds, in live records none of which is at the start's UPRN, paired with that person's best-named record.
+
+    Nothing closed: the resident told one department. A name that two or more people in the hub hold is no
+    evidence at all; one that only one person holds is worth a steward's question. Never an auto link.
+    """
+    empty = pd.DataFrame(columns=["unique_id_new", "unique_id_old"])
+    if starts.empty:
+        return empty
+    begun = _status(session, config, [int(i) for i in starts[PersonRecord.unique_id]], now)
+    trusted = set(begun.loc[begun["trusted"] & begun["live"], "id"])
+    starts = starts[starts[PersonRecord.unique_id].isin(trusted)]
+    if starts.empty:
+        return empty
+    new_names = _names(starts, names)
+    others = records[~records[PersonRecord.unique_id].isin(set(starts[PersonRecord.unique_id]))]
+    if names is None:
+        others = _name_filter(others, new_names)
+    if others.empty:
+        return empty
+    # no surname slips or swapped names on name alone
+    cand = _same_person_names(new_names, _names(others, names), ("_new", "_old"), variants=False)
     if cand.empty:
         return empty
-    return _pair_frame(cand, "unique_id_new", "unique_id_old")
+    cl = clusters.set_index("unique_id")["cluster_id"]
+    uprn = records.set_index(PersonRecord.unique_id)[PersonRecord.uprn]
+    cand = cand.assign(cluster_new=cand["unique_id_new"].map(cl), cluster_old=cand["unique_id_old"].map(cl))
+    cand = cand[cand["cluster_new"] != cand["cluster_old"]]
+    # exactly one other person holds the name
+    cand = cand[cand.groupby("unique_id_new")["cluster_old"].transform("nunique") == 1]
+    if cand.empty:
+        return empty
+    # ... and nothing of theirs is at the new address already (that is a household, not a move)
+    members = clusters[clusters["cluster_id"].isin(set(cand["cluster_old"]))]
+    at = set(zip(members["cluster_id"], members["unique_id"].map(uprn)))
+    cand = cand[[(c, u) not in at for c, u in zip(cand["cluster_old"], cand["unique_id_new"].map(uprn))]]
+    if cand.empty:
+        return empty
+    status = _status(session, config, [int(i) for i in cand["unique_id_old"].unique()], now).set_index("id")
+    cand = cand[cand["unique_id_old"].map(status["live"]).fillna(False).astype(bool)
+                & cand["unique_id_old"].map(uprn).notna().to_numpy()]
+    cand = cand.assign(_trusted=cand["unique_id_old"].map(status["trusted"]).fillna(False).astype(bool))
+    cand = cand.sort_values(["unique_id_new", "tier", "_trusted", "unique_id_old"], ascending=[True, True, False, True])
+    return cand.drop_duplicates("unique_id_new")[["unique_id_new", "unique_id_old"]]
 
 
 def closure_evidence_pairs(session: Session, config: HubConfig, records: pd.DataFrame, clusters: pd.DataFrame,
@@ -225,8 +404,7 @@ def closure_evidence_pairs(session: Session, config: HubConfig, records: pd.Data
     old_names = _names(closing, names)
     others = records[has_uprn & ~records[PersonRecord.unique_id].isin(set(closing[PersonRecord.unique_id]))]
     if names is None:
-        surnames = set(old_names["last"].str.upper().str.replace(r"[^A-Z]", "", regex=True))
-        others = _surname_filter(others, surnames)
+        others = _name_filter(others, old_names)
     if others.empty:
         return empty
     cand = _same_person_names(old_names, _names(others, names), ("_old", "_new"))

@@ -190,6 +190,13 @@ def _is_move_evidence(session: Session, a: int, b: int) -> bool:
                                                      MatchPair.rule == MOVE_RULE)) is not None
 
 
+def _newer_record(session: Session, a: int, b: int) -> int:
+    """Of a move-evidence pair, the record the hub saw last (the new account): the news a steward confirms. The
+    other (a closed account, or a live record at the address the person left) moves nobody."""
+    seen = dict(session.execute(select(SourceRecord.id, SourceRecord.first_seen).where(SourceRecord.id.in_([a, b]))).all())
+    return max((a, b), key=lambda r: (seen.get(r) or dt.datetime.min, r))
+
+
 def _state_as_news(session: Session, record_ids: Sequence[int]) -> None:
     """Forget the UPRN the pair's records stated when last linked: they are new to the person they join.
 
@@ -246,8 +253,8 @@ def accept_pair(session: Session, config: HubConfig, record_a: int, record_b: in
         news: set[int] = set()
         if pa is not None and pb is not None:
             # a pair put as move evidence, or one whose sources date a closure on one side and a start on the other
-            news = {a, b} if _is_move_evidence(session, a, b) else dated_move_starts(session, config, side_a, side_b,
-                                                                                     now=now)
+            news = {_newer_record(session, a, b)} if _is_move_evidence(session, a, b) else \
+                dated_move_starts(session, config, side_a, side_b, now=now)
         moved = bool(news)
         if moved:
             _state_as_news(session, sorted(news))

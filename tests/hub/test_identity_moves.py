@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from hub.identity_moves import MOVE_RULE, closure_evidence_pairs, move_evidence_pairs, name_table, with_move_evidence
 from matching import standardise_people
-from schemas import SourceRecord, SourceSystem
+from schemas import Run, SourceRecord, SourceSystem
 
 NOW = dt.datetime(2026, 3, 1, tzinfo=dt.timezone.utc)
 
@@ -151,3 +151,112 @@ def test_a_first_name_written_as_an_initial_or_with_a_slip_is_still_evidence(tru
         found = move_evidence_pairs(s, config, records, clusters, existing, now=NOW, standardised=standardised(records))
     pairs = sorted(map(tuple, found[["unique_id_l", "unique_id_r"]].values.tolist()))
     assert pairs == sorted([key(initial, new_john), key(slip, new_duncan)])
+
+
+def test_a_surname_with_a_slip_or_names_in_the_other_order_are_evidence_with_a_closure(trusted_hub, standardised) -> None:
+    """"DNUCAN, DANIEL" closed, "DUNCAN, DANIEL" opened; "BUCKLEY, BRADLEY" closed, "BUCKLEY BRADLEY" (surname
+    first, no comma) opened: each is a question for a steward. A surname slip with another first name is not."""
+    engine, config = trusted_hub
+    moved = {"end_date": "2026-02-20", "end_reason": "MOVED OUT", "status": "CLOSED"}
+    slip = add(engine, "ctax", "SLIP", "DNUCAN, DANIEL", 100, moved)
+    order = add(engine, "ctax", "ORDER", "BUCKLEY, BRADLEY", 300, moved)
+    stranger = add(engine, "ctax", "STRANGER", "DNUCAN, MARY", 400, moved)
+    new_slip = add(engine, "ctax", "NEWS", "DUNCAN, DANIEL", 200)
+    new_order = add(engine, "ctax", "NEWO", "BUCKLEY BRADLEY", 500)
+    new_mark = add(engine, "ctax", "NEWM", "DUNCAN, MARK", 600)
+    records = pd.DataFrame([slip, order, stranger, new_slip, new_order, new_mark])
+    existing = pd.DataFrame({"unique_id": [slip["unique_id"], order["unique_id"], stranger["unique_id"]],
+                             "cluster_id": ["p1", "p2", "p3"]})
+    clusters = pd.concat([existing, pd.DataFrame({"unique_id": [new_slip["unique_id"], new_order["unique_id"],
+                                                                new_mark["unique_id"]], "cluster_id": ["n1", "n2", "n3"]})])
+    with Session(engine) as s:
+        found = move_evidence_pairs(s, config, records, clusters, existing, now=NOW, standardised=standardised(records))
+    pairs = sorted(map(tuple, found[["unique_id_l", "unique_id_r"]].values.tolist()))
+    assert pairs == sorted([key(slip, new_slip), key(order, new_order)])
+
+
+def test_a_new_account_whose_name_one_other_person_holds_is_a_question_even_with_nothing_closed(trusted_hub,
+                                                                                               standardised) -> None:
+    """The resident told one department: a new trusted record, a name only one person in the hub holds, living
+    elsewhere. Two holders of the name, a middle initial that differs, an untrusted source, or the person already
+    holding a record at the new address: no question."""
+    engine, config = trusted_hub
+    rhys = add(engine, "ctax", "RHYS", "ANDERSON, RHYS MICHAEL", 100)
+    new_rhys = add(engine, "ctax", "NEWR", "ANDERSON, RHYS M", 200)
+    john_a = add(engine, "ctax", "JOHNA", "SMITH, JOHN", 300)
+    john_b = add(engine, "ctax", "JOHNB", "SMITH, JOHN", 310)
+    new_john = add(engine, "ctax", "NEWJ", "SMITH, JOHN", 320)
+    mary = add(engine, "ctax", "MARY", "JONES, MARY E", 400)
+    new_mary = add(engine, "ctax", "NEWM", "JONES, MARY K", 410)  # another middle initial: another Mary
+    ann = add(engine, "ctax", "ANN", "BELL, ANN", 500)
+    new_ann = add(engine, "requests", "NEWA", "BELL, ANN", 510)  # a service request names where a problem was
+    kim = add(engine, "ctax", "KIM", "LEE, KIM", 600)
+    kim_there = add(engine, "requests", "KIMT", "LEE, KIM", 610)
+    new_kim = add(engine, "ctax", "NEWK", "LEE, KIM", 610)  # the person already has a record at the new address
+    records = pd.DataFrame([rhys, new_rhys, john_a, john_b, new_john, mary, new_mary, ann, new_ann, kim, kim_there, new_kim])
+    old = [rhys, john_a, john_b, mary, ann, kim, kim_there]
+    existing = pd.DataFrame({"unique_id": [r["unique_id"] for r in old],
+                             "cluster_id": ["p1", "p2", "p3", "p4", "p5", "p6", "p6"]})
+    new = [new_rhys, new_john, new_mary, new_ann, new_kim]
+    clusters = pd.concat([existing, pd.DataFrame({"unique_id": [r["unique_id"] for r in new],
+                                                  "cluster_id": [f"n{i}" for i in range(len(new))]})])
+    with Session(engine) as s:
+        found = move_evidence_pairs(s, config, records, clusters, existing, now=NOW, standardised=standardised(records))
+    assert [tuple(p) for p in found[["unique_id_l", "unique_id_r"]].values.tolist()] == [key(rhys, new_rhys)]
+    assert set(found["band"]) == {"review"} and set(found["rule"]) == {MOVE_RULE}
+
+
+def test_a_new_account_given_its_uprn_later_by_an_address_steward_is_still_evidence(trusted_hub, standardised) -> None:
+    """A new account arrives without a UPRN (its address went to the address custodian); once a steward resolves
+    it, the next run looks for the move it may be. A person of long standing whose record changes is not a start,
+    and nor is a record of the hub's first load (the backlog), however recently that ran."""
+    engine, config = trusted_hub
+    moved = {"end_date": "2026-02-20", "end_reason": "MOVED OUT", "status": "CLOSED"}
+    old = add(engine, "ctax", "OLD", "LINDSAY, MARK", 100, moved, changed=False)
+    new = add(engine, "ctax", "NEW", "LINDSAY, M", 200, {"start_date": "2026-02-20"}, changed=True)  # UPRN just given
+    veteran = add(engine, "ctax", "VET", "LINDSAY, MARK", 300, changed=True)
+    with Session(engine) as s, s.begin():
+        s.get(SourceRecord, int(veteran["unique_id"])).first_seen = (NOW - dt.timedelta(days=400)).replace(tzinfo=None)
+        s.get(SourceRecord, int(new["unique_id"])).first_seen = (NOW - dt.timedelta(days=10)).replace(tzinfo=None)
+    records = pd.DataFrame([old, new])
+    clusters = pd.DataFrame({"unique_id": records["unique_id"], "cluster_id": ["p1", "p2"]})
+    with Session(engine) as s:  # only the first load has run: the new account is part of the backlog
+        assert move_evidence_pairs(s, config, records, clusters, clusters, now=NOW, standardised=standardised(records)).empty
+    with Session(engine) as s, s.begin():
+        s.add(Run(kind="incremental", status="ok", started_at=(NOW - dt.timedelta(days=20)).replace(tzinfo=None)))
+    with Session(engine) as s:
+        found = move_evidence_pairs(s, config, records, clusters, clusters, now=NOW, standardised=standardised(records))
+        assert [tuple(p) for p in found[["unique_id_l", "unique_id_r"]].values.tolist()] == [key(old, new)]
+        # joined to another person already: not a start
+        together = clusters.assign(cluster_id=["p1", "p1"])
+        assert move_evidence_pairs(s, config, records, together, clusters, now=NOW, standardised=standardised(records)).empty
+        # a record first seen long ago is no newcomer
+        records = pd.DataFrame([old, veteran])
+        clusters = pd.DataFrame({"unique_id": records["unique_id"], "cluster_id": ["p1", "p3"]})
+        assert move_evidence_pairs(s, config, records, clusters, clusters, now=NOW, standardised=standardised(records)).empty
+
+
+def test_the_vectorised_name_checks_say_what_the_scalar_ones_say() -> None:
+    from hub.identity_moves import _agreeing_first_names, _slipped_surnames, first_names_agree, surnames_agree
+
+    words = ["john", "jon", "j", "k", "duncan", "dnucan", "georgie", "george", "lee", "lea", "smith", "smyth", "", None]
+    a = pd.Series([p for p in words for _ in words], dtype=object)
+    b = pd.Series([q for _ in words for q in words], dtype=object)
+    assert _agreeing_first_names(a, b).tolist() == [first_names_agree(p, q) for p, q in zip(a, b)]
+    assert _slipped_surnames(a, b).tolist() == [p != q and surnames_agree(p, q) for p, q in zip(a, b)]
+
+
+def test_another_record_with_only_the_same_initial_does_not_hide_the_closure(trusted_hub, standardised) -> None:
+    """"LINDSAY, M" opens; "LINDSAY, MARK" closed for a move; someone else is on file as "M LINDSAY". The same
+    initial is no better a match than the closed account's full first name."""
+    engine, config = trusted_hub
+    moved = {"end_date": "2026-02-20", "end_reason": "MOVED OUT", "status": "CLOSED"}
+    mark = add(engine, "ctax", "MARK", "LINDSAY, MARK", 100, moved)
+    initial = add(engine, "ctax", "INIT", "LINDSAY, M", 300, moved)
+    new = add(engine, "ctax", "NEW", "LINDSAY, M", 200)
+    records = pd.DataFrame([mark, initial, new])
+    existing = pd.DataFrame({"unique_id": [mark["unique_id"], initial["unique_id"]], "cluster_id": ["p1", "p2"]})
+    clusters = pd.concat([existing, pd.DataFrame({"unique_id": [new["unique_id"]], "cluster_id": ["n"]})])
+    with Session(engine) as s:
+        found = move_evidence_pairs(s, config, records, clusters, existing, now=NOW, standardised=standardised(records))
+    assert sorted(map(tuple, found[["unique_id_l", "unique_id_r"]].values.tolist())) == sorted([key(mark, new), key(initial, new)])

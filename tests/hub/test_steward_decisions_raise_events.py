@@ -87,6 +87,30 @@ def test_accepting_move_evidence_moves_the_person_with_the_decision_as_evidence(
     assert len(moves(engine)) == 1
 
 
+def test_accepting_move_evidence_against_a_live_record_moves_the_person_to_the_new_account_only(trusted_hub) -> None:
+    """Nothing closed: the person's other live record (here a second account at 300, changed more recently than the
+    new one) is not news. Only the record the hub saw last moves them."""
+    engine, config = trusted_hub
+    long_ago = utcnow() - dt.timedelta(days=400)
+    home = add(engine, "ctax", "HOME", first_name="JOHN", last_name="JONES", uprn=100, address="1 OLD RD",
+               first_seen=long_ago, last_changed=utcnow())
+    other = add(engine, "ctax", "OTHER", first_name="JOHN", last_name="JONES", uprn=300, address="3 OLD RD",
+                first_seen=long_ago, last_changed=utcnow() - dt.timedelta(hours=1))
+    apply(engine, config, [(home, "p"), (other, "p")])
+    with Session(engine) as s:
+        assert s.get(GoldenPerson, person_of(engine, home)).uprn == 100
+    new = add(engine, "ctax", "NEW", first_name="JOHN", last_name="JONES", uprn=200, address="2 NEW RD",
+              first_seen=utcnow(), last_changed=utcnow() - dt.timedelta(days=1))
+    apply(engine, config, [(new, "q")])
+    task_id = review_task(engine, other, new, MOVE_RULE)
+    with Session(engine) as s, s.begin():
+        survivor = st.accept_task(s, config, task_id, steward="alice").person_ids[0]
+    coa = moves(engine)
+    assert len(coa) == 1 and coa[0].payload["after"]["uprn"] == 200 and coa[0].payload["evidence"]["source_key"] == "NEW"
+    with Session(engine) as s:
+        assert s.get(GoldenPerson, survivor).uprn == 200
+
+
 def test_accepting_an_ordinary_review_pair_does_not_move_anyone(trusted_hub) -> None:
     engine, config = trusted_hub
     a = add(engine, "ctax", "A", first_name="JOHN", last_name="JONES", uprn=100, address="1 OLD RD")
@@ -109,7 +133,8 @@ def test_accepting_a_review_pair_whose_sources_date_a_move_moves_the_person(trus
                                                                               seen_to_close: bool,
                                                                               moves_expected: bool) -> None:
     """The steward says one person; the sources say an account closed at one UPRN when the other opened at another
-    (within 90 days), and the hub saw the closure: a move. Otherwise the merge moves nobody."""
+    (within 90 days), and the hub saw the closure: a move. Otherwise the merge raises no change of address, but the
+    person still lives where their live account is, not at the closed account's address."""
     engine, config = trusted_hub
     seen = utcnow() - dt.timedelta(days=30)
     old = add(engine, "ctax", "OLD", first_name="JOHN", last_name="JONES", uprn=100, address="1 OLD RD",
@@ -129,7 +154,7 @@ def test_accepting_a_review_pair_whose_sources_date_a_move_moves_the_person(trus
     survivor = result.person_ids[0]
     coa = moves(engine)
     with Session(engine) as s:
-        assert s.get(GoldenPerson, survivor).uprn == (200 if moves_expected else 100)
+        assert s.get(GoldenPerson, survivor).uprn == 200
     if moves_expected:
         assert len(coa) == 1 and coa[0].person_id == survivor
         assert coa[0].payload["before"]["uprn"] == 100 and coa[0].payload["after"]["uprn"] == 200
