@@ -11,7 +11,7 @@ from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
 from hub.run_lock import orchestrated_step
-from hub.store import make_engine, open_hub
+from hub.store import make_engine, open_hub, refresh_statistics
 from schemas import Run
 from schemas.config import HubConfig, load_config
 
@@ -71,6 +71,14 @@ class HubResource(ConfigurableResource):
         if self._engine is None:
             self._engine = open_hub(self.config.hub)
         return self._engine
+
+    def refresh_statistics(self, context: object) -> list[str]:
+        """After a stage's bulk writes: re-analyse the hub tables it changed (PostgreSQL; see
+        ``hub.store.refresh_statistics``), logging which."""
+        analysed = refresh_statistics(self.engine)
+        if analysed:
+            context.log.info(f"planner statistics refreshed: {', '.join(analysed)}")
+        return analysed
 
     def run_id(self, dagster_run_id: str) -> int:
         """The hub's run-log row for this Dagster run, created by whichever asset asks first."""

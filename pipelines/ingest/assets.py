@@ -39,6 +39,7 @@ def build_extract_asset(source: SourceConfig) -> AssetsDefinition:
             context.log.info(f"{source.name}: {done['rows']:,} rows extracted")
 
         summary = ingest_source(hub.engine, cfg, run_id=run_id, full=hub.full_rebuild, progress=progress)
+        hub.refresh_statistics(context)
         if summary.status != "ok":
             context.log.error(f"{source.name}: extract failed: {summary.error}")
         top = sorted(summary.quarantine_reasons.items(), key=lambda kv: -kv[1])[:5]

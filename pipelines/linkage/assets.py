@@ -36,6 +36,7 @@ def build_linkage_assets(extract_asset_names: Sequence[str]) -> list[AssetsDefin
 
         summary = resolve_addresses(hub.engine, hub.config, stored_gazetteer_matcher(hub.engine, hub.config),
                                     full=hub.full_rebuild, progress=progress)
+        hub.refresh_statistics(context)
         return MaterializeResult(metadata={
             "considered": summary.considered, "auto": summary.auto, "review": summary.review,
             "unmatched": summary.none, "uprn_held_by_source": summary.held_uprn,
@@ -47,6 +48,7 @@ def build_linkage_assets(extract_asset_names: Sequence[str]) -> list[AssetsDefin
     def golden_persons(context: AssetExecutionContext, hub: HubResource) -> MaterializeResult:
         run_id = hub.run_id(context.run.run_id)
         summary = link_people_stage(hub.engine, hub.config, run_id=run_id, full=hub.full_rebuild)
+        hub.refresh_statistics(context)
         return MaterializeResult(metadata=linkage_metadata(summary, hub))
 
     return [resolved_addresses, golden_persons]

@@ -34,6 +34,7 @@ def build_property_assets() -> list[AssetsDefinition]:
                                   matcher_factory=stored_gazetteer_matcher(hub.engine, hub.config))
         with Session(hub.engine) as session, session.begin():
             changes = propagate_gazetteer_changes(session, run_id=run_id, force=hub.full_rebuild)
+        hub.refresh_statistics(context)
         meta: dict[str, object] = {
             "property_records": summary.records, "linked_records": summary.linked,
             "golden_properties": summary.golden_properties, "xref_changed": summary.xref_changed,

@@ -15,6 +15,7 @@ def deliveries(context: AssetExecutionContext, hub: HubResource) -> MaterializeR
     hub.run_id(context.run.run_id)
     writeback = publish_xref(hub.engine, hub.config, full=hub.full_rebuild)
     summary = deliver_pending(hub.engine, hub.config)
+    hub.refresh_statistics(context)
     for name, problem in writeback.failed.items():
         context.log.warning(f"write-back to {name} failed: {problem}")
     for name, state in summary.subscribers.items():

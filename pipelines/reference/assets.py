@@ -13,4 +13,5 @@ def gazetteer(context: AssetExecutionContext, hub: HubResource) -> MaterializeRe
     hub.run_id(context.run.run_id)
     outcome = load_gazetteer_if_changed(hub.engine, hub.config.gazetteer.path, force=hub.full_rebuild,
                                         progress=lambda step: context.log.info(f"gazetteer: writing {step}"))
+    hub.refresh_statistics(context)
     return MaterializeResult(metadata=outcome.metadata())

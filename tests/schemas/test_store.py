@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 from sqlalchemy import select
@@ -61,3 +62,36 @@ def test_golden_ids_are_never_reused_on_sqlite(tmp_path: Path) -> None:
         s.add(fresh)
         s.flush()
         assert fresh.person_id > gone
+
+
+def test_statistics_are_refreshed_after_bulk_writes_on_postgresql(postgres_url: str) -> None:
+    """Tables changed by more than a tenth since last analysed are analysed (autovacuum may be off, or late), and
+    only those; on SQLite there is nothing to do."""
+    from sqlalchemy import insert, text
+
+    from hub.store import refresh_statistics
+
+    engine = open_hub(postgres_url)
+    refresh_statistics(engine)  # whatever migrating left
+    with Session(engine) as s, s.begin():
+        src = SourceSystem(name="bulk", trust=1)
+        s.add(src)
+        s.flush()
+        s.execute(insert(SourceRecord), [{"source_id": src.id, "source_key": f"K{i}", "raw": {}, "content_hash": "h"}
+                                         for i in range(2000)])
+    for _ in range(20):  # the server publishes table statistics within a second or so of the commit
+        if "source_record" in (analysed := refresh_statistics(engine)):
+            break
+        time.sleep(0.25)
+    assert "source_record" in analysed and "golden_person" not in analysed
+    with engine.connect() as conn:
+        assert conn.execute(text("SELECT last_analyze IS NOT NULL FROM pg_stat_user_tables "
+                                 "WHERE relname = 'source_record' AND schemaname = current_schema()")).scalar()
+    assert "source_record" not in refresh_statistics(engine)  # nothing changed since
+    engine.dispose()
+
+
+def test_statistics_refresh_is_a_no_op_on_sqlite(tmp_path: Path) -> None:
+    from hub.store import refresh_statistics
+
+    assert refresh_statistics(open_hub(f"sqlite:///{tmp_path / 'hub.db'}")) == []
