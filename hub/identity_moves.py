@@ -198,6 +198,11 @@ def _status(session: Session, config: HubConfig, ids: list[int], now: dt.datetim
     return status
 
 
+def _uprn_of(records: pd.DataFrame) -> pd.Series:
+    """Each record's UPRN by ``unique_id`` (without copying the whole frame, as ``set_index`` would)."""
+    return pd.Series(records[PersonRecord.uprn].to_numpy(), index=pd.Index(records[PersonRecord.unique_id]))
+
+
 def _pair_frame(cand: pd.DataFrame, a_col: str, b_col: str) -> pd.DataFrame:
     a, b = cand[a_col].to_numpy(dtype=object), cand[b_col].to_numpy(dtype=object)
     first = cand[a_col].astype(int).to_numpy() < cand[b_col].astype(int).to_numpy()
@@ -311,7 +316,7 @@ def _closed_evidence(session: Session, config: HubConfig, records: pd.DataFrame,
     cand = _same_person_names(new_names, _names(recent, names), ("_new", "_old"))
     if cand.empty:
         return empty
-    uprn = records.set_index(PersonRecord.unique_id)[PersonRecord.uprn]
+    uprn = _uprn_of(records)
     cand = cand[cand["unique_id_new"].map(uprn) != cand["unique_id_old"].map(uprn)]
     if cand.empty:
         return empty
@@ -358,7 +363,7 @@ def unclosed_evidence_pairs(session: Session, config: HubConfig, records: pd.Dat
     if cand.empty:
         return empty
     cl = clusters.set_index("unique_id")["cluster_id"]
-    uprn = records.set_index(PersonRecord.unique_id)[PersonRecord.uprn]
+    uprn = _uprn_of(records)
     cand = cand.assign(cluster_new=cand["unique_id_new"].map(cl), cluster_old=cand["unique_id_old"].map(cl))
     cand = cand[cand["cluster_new"] != cand["cluster_old"]]
     # exactly one other person holds the name
@@ -408,7 +413,7 @@ def closure_evidence_pairs(session: Session, config: HubConfig, records: pd.Data
     if others.empty:
         return empty
     cand = _same_person_names(old_names, _names(others, names), ("_old", "_new"))
-    uprn = records.set_index(PersonRecord.unique_id)[PersonRecord.uprn]
+    uprn = _uprn_of(records)
     cl = clusters.set_index("unique_id")["cluster_id"]
     cand = cand[(cand["unique_id_new"].map(uprn) != cand["unique_id_old"].map(uprn))
                 & (cand["unique_id_new"].map(cl) != cand["unique_id_old"].map(cl))]

@@ -71,6 +71,16 @@ def test_task_page_shows_differences_waterfall_and_household(hub: StewardHub) ->
         assert s.scalars(select(AuditLog.object_type).where(AuditLog.actor == "test-steward")).all()[-1] == "review_task"
 
 
+def test_a_possible_move_says_so_on_its_task_page(hub: StewardHub) -> None:
+    client, _ = signed_in(hub)
+    task = hub.tasks[("C1", "H1")]
+    assert 'id="move-evidence"' not in client.get(f"/app/tasks/{task}").text
+    with Session(hub.engine) as s, s.begin():
+        pair = s.get(MatchPair, s.get(ReviewTask, task).pair_id)
+        pair.rule = "move_evidence"
+    assert 'id="move-evidence"' in client.get(f"/app/tasks/{task}").text
+
+
 def test_waterfall_bars_sum_to_the_match_weight(hub: StewardHub) -> None:
     with Session(hub.engine) as s:
         pair = s.scalars(select(MatchPair).limit(1)).one()
