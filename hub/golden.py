@@ -13,6 +13,7 @@ from sqlalchemy import delete, insert, select, update
 from sqlalchemy.orm import Session
 
 from hub.identity import NEW, IdPlan, plan_ids
+from hub.identity_moves import moves_completed_by_closure
 from hub.outbox import PendingEvent, write_events
 from hub.survivorship import choose_attributes
 from hub.survivorship_address import KEPT, MOVED, choose_address
@@ -148,6 +149,8 @@ def apply_clusters(session: Session, config: HubConfig, clusters: pd.DataFrame, 
     known = {c: golden[p] for c, p in plan.cluster_ids.items() if golden[p].version > 0}
     where = _address_before_merge(known, plan, golden, records)  # whose address the person had, cluster by cluster
     current_uprn = pd.Series({c: g.uprn for c, g in where.items() if g.uprn is not None}, dtype="Int64")
+    # a closure arriving now completes a move the person's records already date (see the function)
+    records["fresh"] = records["fresh"] | moves_completed_by_closure(records, current_uprn, config, today=now.date())
     current_name = pd.Series({c: g.last_name for c, g in known.items() if g.last_name is not None}, dtype=object)
     current_text = pd.Series({c: g.address for c, g in where.items() if g.uprn is None and g.address}, dtype=object)
     chosen = (choose_attributes(records, tuple(a for a in CHOSEN if a not in ("address", "last_name")), rules)

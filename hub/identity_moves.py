@@ -186,16 +186,59 @@ def _status(session: Session, config: HubConfig, ids: list[int], now: dt.datetim
                                     .join(SourceSystem, SourceSystem.id == SourceRecord.source_id)
                                     .where(SourceRecord.id.in_(ids[start : start + 500]))).all())
     frame = pd.DataFrame(rows, columns=["id", "source", "trust", "deleted", "attributes", "date_of_death", "last_changed"])
-    status = record_status(frame, config, today=now.date())
-    formats = {s.name: s.date_format for s in config.sources}
-    for attr in (START_DATE, END_DATE):
-        raw = status["attributes"].map(lambda a, k=attr: a.get(k) if isinstance(a, dict) else None)
-        out = pd.Series(None, index=status.index, dtype=object)
-        for source, idx in status.groupby("source").groups.items():
-            out.loc[idx] = parse_dates(raw.loc[idx], date_format=formats.get(source), today=now.date())[0]
-        status[attr] = pd.to_datetime(out, errors="coerce")
+    status = with_dates(record_status(frame, config, today=now.date()), config, today=now.date())
     status["id"] = status["id"].astype(str)
     return status
+
+
+def with_dates(records: pd.DataFrame, config: HubConfig, *, today: dt.date) -> pd.DataFrame:
+    """``records`` (with ``source`` and ``attributes``) plus their start and end dates (``START_DATE``,
+    ``END_DATE``: timestamps, NaT where the source does not date them), parsed in each source's date format."""
+    out_frame = records.copy()
+    formats = {s.name: s.date_format for s in config.sources}
+    for attr in (START_DATE, END_DATE):
+        raw = records["attributes"].map(lambda a, k=attr: a.get(k) if isinstance(a, dict) else None)
+        out = pd.Series(None, index=records.index, dtype=object)
+        for source, idx in records.groupby("source").groups.items():
+            out.loc[idx] = parse_dates(raw.loc[idx], date_format=formats.get(source), today=today)[0]
+        out_frame[attr] = pd.to_datetime(out, errors="coerce")
+    return out_frame
+
+
+def moves_completed_by_closure(records: pd.DataFrame, prior_uprn: pd.Series, config: HubConfig, *,
+                               today: dt.date) -> pd.Series:
+    """Live records that a closure arriving in this run shows to be a move, as a mask over ``records``.
+
+    A person's new account often joins them before the old one is closed (a steward accepts the pair, or the
+    matcher links it while the old account is still live), so the new address is not news on the day it joins.
+    When a trusted record at the person's current UPRN then closes (not for a death), a live trusted record of the
+    same person at another UPRN whose source dates its start within ``MOVE_WINDOW`` of that closure is where they
+    moved. A record that arrived already closed is no news (the hub did not see it close).
+
+    Args:
+        records: a run's records in scope with ``record_id, cluster_id, source, attributes, uprn, live, trusted,
+            deceased_on, changed, is_new``.
+        prior_uprn: each cluster's current UPRN before this run.
+    """
+    out = pd.Series(False, index=records.index)
+    prior = records["cluster_id"].map(prior_uprn).astype("Int64")
+    closing = (~records["live"].astype(bool) & records["trusted"].astype(bool) & records["deceased_on"].isna()
+               & records["changed"].astype(bool) & ~records["is_new"].astype(bool)
+               & (records["uprn"].astype("Int64") == prior).fillna(False).astype(bool))
+    if not closing.any():
+        return out
+    clusters = set(records.loc[closing, "cluster_id"])
+    scope = with_dates(records[records["cluster_id"].isin(clusters)], config, today=today)
+    ends = scope.loc[closing.reindex(scope.index, fill_value=False) & scope[END_DATE].notna(), ["cluster_id", END_DATE]]
+    if ends.empty:
+        return out
+    live = scope[scope["live"].astype(bool) & scope["trusted"].astype(bool) & scope["uprn"].notna()
+                 & scope[START_DATE].notna()
+                 & (scope["uprn"].astype("Int64") != scope["cluster_id"].map(prior_uprn).astype("Int64")).fillna(True)]
+    cand = live.assign(_row=live.index).merge(ends, on="cluster_id", suffixes=("", "_closed"))
+    near = (cand[START_DATE] - cand[f"{END_DATE}_closed"]).abs() <= pd.Timedelta(MOVE_WINDOW)
+    out.loc[cand.loc[near.to_numpy(), "_row"].unique()] = True
+    return out
 
 
 def _uprn_of(records: pd.DataFrame) -> pd.Series:

@@ -260,3 +260,38 @@ def test_resolving_an_address_a_record_always_stated_moves_nobody(people_hub) ->
         refresh_queue(s, NO_PROPERTY_RECORDS, set())
     with Session(engine) as s:
         assert s.scalar(select(func.count()).select_from(ReviewTask).where(ReviewTask.status == "open")) == 0
+
+
+@pytest.mark.parametrize("end_date, end_reason, moves_expected", [
+    ("2026-02-20", "MOVED OUT", True),   # the new account started four days before: the closure completes the move
+    ("2025-03-01", "MOVED OUT", False),  # a year before the new account started: not this move
+    ("2026-02-20", "DECEASED", False),   # a death is no move
+])
+def test_a_closure_after_the_new_account_joined_completes_the_move(trusted_hub, end_date: str, end_reason: str,
+                                                                   moves_expected: bool) -> None:
+    """A steward joins the new account to the person while the old one is still live (nothing says they moved
+    yet); when the old account then closes, the new account's start date says where they went."""
+    engine, config = trusted_hub
+    seen = utcnow() - dt.timedelta(days=30)
+    old = add(engine, "ctax", "OLD", first_name="JOHN", last_name="JONES", uprn=100, address="1 OLD RD",
+              attributes={"start_date": "2015-04-01"}, first_seen=seen, last_changed=seen)
+    apply(engine, config, [(old, "p")])
+    new = add(engine, "ctax", "NEW", first_name="JON", last_name="JONES", uprn=200, address="2 NEW RD",
+              attributes={"start_date": "2026-02-16"}, first_seen=seen, last_changed=seen)
+    apply(engine, config, [(new, "q")])
+    with Session(engine) as s, s.begin():
+        survivor = st.accept_task(s, config, review_task(engine, old, new, None), steward="alice").person_ids[0]
+    assert moves(engine) == []
+    with Session(engine) as s:
+        assert s.get(GoldenPerson, survivor).uprn == 100  # both accounts live: nothing says which is home
+    with Session(engine) as s, s.begin():
+        rec = s.get(SourceRecord, old)
+        rec.attributes = {"start_date": "2015-04-01", "end_date": end_date, "end_reason": end_reason}
+        rec.last_changed = utcnow()
+    counts = apply(engine, config, [(old, "m"), (new, "m")]).event_counts
+    assert counts.get("change_of_address", 0) == (1 if moves_expected else 0)
+    if moves_expected:
+        coa = moves(engine)
+        assert coa[0].payload["before"]["uprn"] == 100 and coa[0].payload["after"]["uprn"] == 200
+        assert coa[0].payload["evidence"]["source_key"] == "NEW"
+    assert "change_of_address" not in apply(engine, config, [(old, "m"), (new, "m")]).event_counts  # once only
