@@ -295,16 +295,25 @@ def starting_records(session: Session, records: pd.DataFrame, clusters: pd.DataF
         sizes = clusters["cluster_id"].value_counts()
         alone = (uid.map(cl).map(sizes) == 1).to_numpy()
         maybe = records[is_known & has_uprn & alone & uid.isin(changed).to_numpy()]
-        first_incremental = session.scalar(select(func.min(Run.started_at)).where(Run.kind == "incremental"))
-        if len(maybe) and first_incremental is not None:
+        after_first_load = _after_first_load(session)
+        if len(maybe) and after_first_load is not None:
             since = (now - MOVE_WINDOW).replace(tzinfo=None) if now.tzinfo else now - MOVE_WINDOW
-            since = max(since, first_incremental.replace(tzinfo=None))
+            since = max(since, after_first_load.replace(tzinfo=None))
             ids, recent = [int(i) for i in maybe[PersonRecord.unique_id]], set()
             for start in range(0, len(ids), 500):
                 recent.update(str(i) for i in session.scalars(select(SourceRecord.id).where(
                     SourceRecord.id.in_(ids[start : start + 500]), SourceRecord.first_seen >= since)))
             late = uid.isin(recent).to_numpy()
     return records[(new | late) & has_uprn]
+
+
+def _after_first_load(session: Session) -> dt.datetime | None:
+    """When the run after the hub's first successful one started (None before there is one): records first seen
+    earlier are the first load's backlog, whatever kind of run loaded them."""
+    first_ok = session.scalar(select(func.min(Run.started_at)).where(Run.status == "ok"))
+    if first_ok is None:
+        return None
+    return session.scalar(select(func.min(Run.started_at)).where(Run.started_at > first_ok))
 
 
 def new_record_evidence_pairs(session: Session, config: HubConfig, records: pd.DataFrame, clusters: pd.DataFrame,

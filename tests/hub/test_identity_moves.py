@@ -222,6 +222,10 @@ def test_a_new_account_given_its_uprn_later_by_an_address_steward_is_still_evide
     clusters = pd.DataFrame({"unique_id": records["unique_id"], "cluster_id": ["p1", "p2"]})
     with Session(engine) as s:  # only the first load has run: the new account is part of the backlog
         assert move_evidence_pairs(s, config, records, clusters, clusters, now=NOW, standardised=standardised(records)).empty
+    with Session(engine) as s, s.begin():  # the first load was a plain (incremental) run: still the backlog
+        s.add(Run(kind="incremental", status="ok", started_at=(NOW - dt.timedelta(days=30)).replace(tzinfo=None)))
+    with Session(engine) as s:
+        assert move_evidence_pairs(s, config, records, clusters, clusters, now=NOW, standardised=standardised(records)).empty
     with Session(engine) as s, s.begin():
         s.add(Run(kind="incremental", status="ok", started_at=(NOW - dt.timedelta(days=20)).replace(tzinfo=None)))
     with Session(engine) as s:
