@@ -39,6 +39,8 @@ MOVE_RULE = "move_evidence"
 MOVE_WINDOW = dt.timedelta(days=90)  # a closure older than this says nothing about today's new record
 MAX_CANDIDATES = 3  # a common name closing in several places is no evidence at all
 FIRST_NAME_SIMILARITY = 0.8  # first names at least this alike (OSA) may be one person's written two ways
+NAME_CHUNK = 1_000  # new records compared with the hub's names at a time (bounds memory, not the result)
+BACKLOG_STARTS = 5_000  # more new persons than this in one run is a backlog (a newly connected source), not a day's moves
 
 
 def name_table(standardised: pd.DataFrame) -> pd.DataFrame:
@@ -105,7 +107,19 @@ def _slipped_surnames(a: pd.Series, b: pd.Series) -> np.ndarray:
 
 
 def _same_person_names(left: pd.DataFrame, right: pd.DataFrame, suffixes: tuple[str, str], *,
-                       variants: bool = True) -> pd.DataFrame:
+                       variants: bool = True, chunk: int = NAME_CHUNK) -> pd.DataFrame:
+    """:func:`_names_that_agree`, ``chunk`` left records at a time: a newly connected source can bring tens of
+    thousands of new records in one run, each meeting a thousand or more records of its surname."""
+    if len(left) <= chunk:
+        return _names_that_agree(left, right, suffixes, variants=variants)
+    parts = [_names_that_agree(left.iloc[i : i + chunk], right, suffixes, variants=variants)
+             for i in range(0, len(left), chunk)]
+    found = [part for part in parts if len(part)]
+    return pd.concat(found, ignore_index=True) if found else parts[0]
+
+
+def _names_that_agree(left: pd.DataFrame, right: pd.DataFrame, suffixes: tuple[str, str], *,
+                      variants: bool = True) -> pd.DataFrame:
     """Pairs of ``left`` and ``right`` records whose names may be one person's, each with its ``tier``:
 
     0. the same first and last name (a first name, not an initial: "M LINDSAY" says little about "M LINDSAY");
@@ -341,8 +355,10 @@ def new_record_evidence_pairs(session: Session, config: HubConfig, records: pd.D
         return empty
     closed_pairs = _closed_evidence(session, config, records, starts, names, now=now)
     answered = set(closed_pairs["unique_id_new"]) if len(closed_pairs) else set()
-    unclosed = unclosed_evidence_pairs(session, config, records, clusters,
-                                       starts[~starts[PersonRecord.unique_id].isin(answered)], now=now, names=names)
+    unanswered = starts[~starts[PersonRecord.unique_id].isin(answered)]
+    # Name-only questions are for a day's arrivals; a backlog would flood the queue (and cost minutes to compare)
+    unclosed = unclosed_evidence_pairs(session, config, records, clusters, unanswered, now=now, names=names) \
+        if len(starts) <= BACKLOG_STARTS else pd.DataFrame(columns=["unique_id_new", "unique_id_old"])
     found = [f for f in (closed_pairs, unclosed) if len(f)]
     if not found:
         return empty

@@ -176,7 +176,8 @@ def test_a_surname_with_a_slip_or_names_in_the_other_order_are_evidence_with_a_c
 
 
 def test_a_new_account_whose_name_one_other_person_holds_is_a_question_even_with_nothing_closed(trusted_hub,
-                                                                                               standardised) -> None:
+                                                                                               standardised,
+                                                                                               monkeypatch) -> None:
     """The resident told one department: a new trusted record, a name only one person in the hub holds, living
     elsewhere. Two holders of the name, a middle initial that differs, an untrusted source, or the person already
     holding a record at the new address: no question."""
@@ -204,6 +205,10 @@ def test_a_new_account_whose_name_one_other_person_holds_is_a_question_even_with
         found = move_evidence_pairs(s, config, records, clusters, existing, now=NOW, standardised=standardised(records))
     assert [tuple(p) for p in found[["unique_id_l", "unique_id_r"]].values.tolist()] == [key(rhys, new_rhys)]
     assert set(found["band"]) == {"review"} and set(found["rule"]) == {MOVE_RULE}
+    # a backlog (more new persons in one run than a day brings: a newly connected source) asks nothing on name alone
+    monkeypatch.setattr("hub.identity_moves.BACKLOG_STARTS", len(new) - 1)
+    with Session(engine) as s:
+        assert move_evidence_pairs(s, config, records, clusters, existing, now=NOW, standardised=standardised(records)).empty
 
 
 def test_a_new_account_given_its_uprn_later_by_an_address_steward_is_still_evidence(trusted_hub, standardised) -> None:
@@ -264,3 +269,19 @@ def test_another_record_with_only_the_same_initial_does_not_hide_the_closure(tru
     with Session(engine) as s:
         found = move_evidence_pairs(s, config, records, clusters, existing, now=NOW, standardised=standardised(records))
     assert sorted(map(tuple, found[["unique_id_l", "unique_id_r"]].values.tolist())) == sorted([key(mark, new), key(initial, new)])
+
+
+def test_names_compared_in_chunks_give_the_same_pairs() -> None:
+    """Many new records at once (a newly connected source) are compared a chunk at a time, with the same result."""
+    from hub.identity_moves import _same_person_names
+
+    firsts = ["john", "jon", "j", "mary", "duncan", "dnucan", "bradley", "buckley"]
+    lasts = ["smith", "smyth", "buckley", "bradley", "duncan"]
+    left = pd.DataFrame([{"unique_id": f"n{i}", "first": f, "last": l, "middle": None, "dob": None}
+                         for i, (f, l) in enumerate((f, l) for f in firsts for l in lasts)])
+    right = left.assign(unique_id=left["unique_id"].str.replace("n", "o"))
+    whole = _same_person_names(left, right, ("_new", "_old"))
+    chunked = _same_person_names(left, right, ("_new", "_old"), chunk=3)
+    key = ["unique_id_new", "unique_id_old", "tier"]
+    assert len(whole) > len(left)
+    assert whole[key].sort_values(key).values.tolist() == chunked[key].sort_values(key).values.tolist()
