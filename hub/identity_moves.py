@@ -40,7 +40,7 @@ MOVE_WINDOW = dt.timedelta(days=90)  # a closure older than this says nothing ab
 MAX_CANDIDATES = 3  # a common name closing in several places is no evidence at all
 FIRST_NAME_SIMILARITY = 0.8  # first names at least this alike (OSA) may be one person's written two ways
 NAME_CHUNK = 1_000  # new records compared with the hub's names at a time (bounds memory, not the result)
-BACKLOG_STARTS = 5_000  # more new persons than this in one run is a backlog (a newly connected source), not a day's moves
+BACKLOG_STARTS = 5_000  # more new persons than this in one run: a backlog (a newly connected source), not a day's moves
 
 
 def name_table(standardised: pd.DataFrame) -> pd.DataFrame:
@@ -336,7 +336,7 @@ def new_record_evidence_pairs(session: Session, config: HubConfig, records: pd.D
     """Review-band pairs between a record that starts a golden person (:func:`starting_records`) and a recently
     closed record of another person with the same name at another UPRN (when both sources date them, closed
     within ``MOVE_WINDOW`` of the new record's start); a start with no such closure falls back to
-    :func:`unclosed_evidence_pairs`.
+    :func:`unclosed_evidence_pairs`. A run with more than ``BACKLOG_STARTS`` starts brings a backlog: no evidence.
 
     Name and address alone never prove it is the same person (a false merge is the worst failure), so this
     is never an auto link: it opens a review task that says "maybe a move". A steward who accepts it merges
@@ -351,14 +351,14 @@ def new_record_evidence_pairs(session: Session, config: HubConfig, records: pd.D
     """
     empty = pd.DataFrame(columns=list(PairFrame.COLUMNS))
     starts = starting_records(session, records, clusters, existing, now=now, changed=changed)
-    if starts.empty:
+    # Evidence is for a day's arrivals: a backlog (a newly connected source) is not today's moves, would flood the
+    # queue and cost minutes to compare, as the hub's first load would.
+    if starts.empty or len(starts) > BACKLOG_STARTS:
         return empty
     closed_pairs = _closed_evidence(session, config, records, starts, names, now=now)
     answered = set(closed_pairs["unique_id_new"]) if len(closed_pairs) else set()
-    unanswered = starts[~starts[PersonRecord.unique_id].isin(answered)]
-    # Name-only questions are for a day's arrivals; a backlog would flood the queue (and cost minutes to compare)
-    unclosed = unclosed_evidence_pairs(session, config, records, clusters, unanswered, now=now, names=names) \
-        if len(starts) <= BACKLOG_STARTS else pd.DataFrame(columns=["unique_id_new", "unique_id_old"])
+    unclosed = unclosed_evidence_pairs(session, config, records, clusters,
+                                       starts[~starts[PersonRecord.unique_id].isin(answered)], now=now, names=names)
     found = [f for f in (closed_pairs, unclosed) if len(f)]
     if not found:
         return empty

@@ -205,7 +205,7 @@ def test_a_new_account_whose_name_one_other_person_holds_is_a_question_even_with
         found = move_evidence_pairs(s, config, records, clusters, existing, now=NOW, standardised=standardised(records))
     assert [tuple(p) for p in found[["unique_id_l", "unique_id_r"]].values.tolist()] == [key(rhys, new_rhys)]
     assert set(found["band"]) == {"review"} and set(found["rule"]) == {MOVE_RULE}
-    # a backlog (more new persons in one run than a day brings: a newly connected source) asks nothing on name alone
+    # a backlog (more new persons in one run than a day brings: a newly connected source) is no move evidence
     monkeypatch.setattr("hub.identity_moves.BACKLOG_STARTS", len(new) - 1)
     with Session(engine) as s:
         assert move_evidence_pairs(s, config, records, clusters, existing, now=NOW, standardised=standardised(records)).empty
