@@ -293,8 +293,8 @@ def move_evidence_pairs(session: Session, config: HubConfig, records: pd.DataFra
 def starting_records(session: Session, records: pd.DataFrame, clusters: pd.DataFrame, existing: pd.DataFrame, *,
                      now: dt.datetime, changed: set[str] | None = None) -> pd.DataFrame:
     """Records with a UPRN that start a golden person: new in this run in a cluster of only new records, or (among
-    ``changed``) still a person of their own and first seen within ``MOVE_WINDOW`` by an incremental run (an address
-    steward has just given a new account the UPRN it arrived without). Records of the hub's first load are never
+    ``changed``) still a person of their own and first seen within ``MOVE_WINDOW``, after the hub's first load (an
+    address steward has just given a new account the UPRN it arrived without). Records of the first load are never
     news, however recently it ran: they are the backlog, not today's moves."""
     known = pd.Index(existing["unique_id"].astype(str)).unique()
     cl = clusters.set_index("unique_id")["cluster_id"]
@@ -355,7 +355,8 @@ def new_record_evidence_pairs(session: Session, config: HubConfig, records: pd.D
     # queue and cost minutes to compare, as the hub's first load would.
     if starts.empty or len(starts) > BACKLOG_STARTS:
         return empty
-    closed_pairs = _closed_evidence(session, config, records, starts, names, now=now)
+    known = set(existing["unique_id"].astype(str))
+    closed_pairs = _closed_evidence(session, config, records, starts, known, names, now=now)
     answered = set(closed_pairs["unique_id_new"]) if len(closed_pairs) else set()
     unclosed = unclosed_evidence_pairs(session, config, records, clusters,
                                        starts[~starts[PersonRecord.unique_id].isin(answered)], now=now, names=names)
@@ -366,10 +367,12 @@ def new_record_evidence_pairs(session: Session, config: HubConfig, records: pd.D
 
 
 def _closed_evidence(session: Session, config: HubConfig, records: pd.DataFrame, starts: pd.DataFrame,
-                     names: pd.DataFrame | None, *, now: dt.datetime) -> pd.DataFrame:
-    """``unique_id_new, unique_id_old`` of starts and recently closed records of the same name elsewhere."""
+                     known: set[str], names: pd.DataFrame | None, *, now: dt.datetime) -> pd.DataFrame:
+    """``unique_id_new, unique_id_old`` of starts and recently closed records of the same name elsewhere, among
+    records ``known`` to the hub before this run (one that arrives already closed tells of no move today)."""
     empty = pd.DataFrame(columns=["unique_id_new", "unique_id_old"])
-    is_known = ~records[PersonRecord.unique_id].isin(set(starts[PersonRecord.unique_id]))
+    is_known = records[PersonRecord.unique_id].isin(known) & ~records[PersonRecord.unique_id].isin(
+        set(starts[PersonRecord.unique_id]))
     since = pd.Timestamp(now - MOVE_WINDOW)
     since = since.tz_localize("UTC") if since.tzinfo is None else since
     recent = records[is_known & records[PersonRecord.uprn].notna()
