@@ -44,6 +44,15 @@ def add(engine, source: str, key: str, name: str, uprn: int, attributes: dict | 
         return out
 
 
+def people(old: list[dict], new: list[dict]) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """``records, existing, clusters``: each of ``old`` a person of its own before the run, each of ``new`` arriving
+    in it as a new person."""
+    records = pd.DataFrame([*old, *new])
+    existing = pd.DataFrame({"unique_id": [r["unique_id"] for r in old], "cluster_id": [f"p{i}" for i in range(len(old))]})
+    arriving = pd.DataFrame({"unique_id": [r["unique_id"] for r in new], "cluster_id": [f"n{i}" for i in range(len(new))]})
+    return records, existing, pd.concat([existing, arriving], ignore_index=True)
+
+
 def test_new_account_with_the_name_of_one_just_closed_elsewhere_is_review_evidence(trusted_hub, standardised) -> None:
     engine, config = trusted_hub
     moved = {"end_date": "2026-02-20", "end_reason": "MOVED OUT", "status": "CLOSED"}
@@ -142,11 +151,7 @@ def test_a_first_name_written_as_an_initial_or_with_a_slip_is_still_evidence(tru
     other = add(engine, "ctax", "OTHER", "SMITH, MARY", 400, moved)
     new_john = add(engine, "ctax", "NEWJ", "JOHN SMITH", 200)
     new_duncan = add(engine, "ctax", "NEWD", "DUNCAN BRODIE", 500)
-    records = pd.DataFrame([initial, slip, other, new_john, new_duncan])
-    existing = pd.DataFrame({"unique_id": [initial["unique_id"], slip["unique_id"], other["unique_id"]],
-                             "cluster_id": ["p1", "p2", "p3"]})
-    clusters = pd.concat([existing, pd.DataFrame({"unique_id": [new_john["unique_id"], new_duncan["unique_id"]],
-                                                  "cluster_id": ["n1", "n2"]})])
+    records, existing, clusters = people([initial, slip, other], [new_john, new_duncan])
     with Session(engine) as s:
         found = move_evidence_pairs(s, config, records, clusters, existing, now=NOW, standardised=standardised(records))
     pairs = sorted(map(tuple, found[["unique_id_l", "unique_id_r"]].values.tolist()))
@@ -164,11 +169,7 @@ def test_a_surname_with_a_slip_or_names_in_the_other_order_are_evidence_with_a_c
     new_slip = add(engine, "ctax", "NEWS", "DUNCAN, DANIEL", 200)
     new_order = add(engine, "ctax", "NEWO", "BUCKLEY BRADLEY", 500)
     new_mark = add(engine, "ctax", "NEWM", "DUNCAN, MARK", 600)
-    records = pd.DataFrame([slip, order, stranger, new_slip, new_order, new_mark])
-    existing = pd.DataFrame({"unique_id": [slip["unique_id"], order["unique_id"], stranger["unique_id"]],
-                             "cluster_id": ["p1", "p2", "p3"]})
-    clusters = pd.concat([existing, pd.DataFrame({"unique_id": [new_slip["unique_id"], new_order["unique_id"],
-                                                                new_mark["unique_id"]], "cluster_id": ["n1", "n2", "n3"]})])
+    records, existing, clusters = people([slip, order, stranger], [new_slip, new_order, new_mark])
     with Session(engine) as s:
         found = move_evidence_pairs(s, config, records, clusters, existing, now=NOW, standardised=standardised(records))
     pairs = sorted(map(tuple, found[["unique_id_l", "unique_id_r"]].values.tolist()))
@@ -263,9 +264,7 @@ def test_another_record_with_only_the_same_initial_does_not_hide_the_closure(tru
     mark = add(engine, "ctax", "MARK", "LINDSAY, MARK", 100, moved)
     initial = add(engine, "ctax", "INIT", "LINDSAY, M", 300, moved)
     new = add(engine, "ctax", "NEW", "LINDSAY, M", 200)
-    records = pd.DataFrame([mark, initial, new])
-    existing = pd.DataFrame({"unique_id": [mark["unique_id"], initial["unique_id"]], "cluster_id": ["p1", "p2"]})
-    clusters = pd.concat([existing, pd.DataFrame({"unique_id": [new["unique_id"]], "cluster_id": ["n"]})])
+    records, existing, clusters = people([mark, initial], [new])
     with Session(engine) as s:
         found = move_evidence_pairs(s, config, records, clusters, existing, now=NOW, standardised=standardised(records))
     assert sorted(map(tuple, found[["unique_id_l", "unique_id_r"]].values.tolist())) == sorted([key(mark, new), key(initial, new)])
