@@ -242,11 +242,15 @@ def _change_rows(council: Path, source) -> pd.DataFrame:
 def revealed_events(council: Path) -> pd.DataFrame:
     """True life events with how the sources reveal them (``how``), from truth and the rows each source was sent.
 
-    Moves within the area: ``inplace`` (a record the person already had now states the new UPRN),
-    ``new_linkable`` (only a new record states it, it arrived with a date of birth and a NINO, and another record
-    of the person holds both), ``new_unlinkable`` (only a new record, without a date of birth + NINO shared with
-    an earlier record: in effect closed at the old UPRN + same name at the new one, which must not be auto-merged), ``unrevealed``. Arrivals from outside
-    (``arrival``) are new persons, moves out of the area (``left_area``) show only as closures.
+    Moves within the area, as issue 6 defines a change of address ("a person's current UPRN changes in a trusted
+    source"), by the records of sources trusted for life events that state the new UPRN: ``inplace`` (a record the
+    person already had), ``new_linkable`` (only a new record states it, it arrived with a date of birth and a NINO,
+    and another record of the person holds both), ``new_unlinkable`` (only a new record, without a date of birth +
+    NINO shared with an earlier record: in effect closed at the old UPRN + same name at the new one, which must not
+    be auto-merged). Not revealed: ``told_untrusted`` (only an untrusted source, such as a service request, states
+    the new UPRN), ``unknown_person`` (no source held the person before the move: the hub sees an arrival),
+    ``unrevealed``. Arrivals from outside (``arrival``) are new persons, moves out of the area (``left_area``) show
+    only as closures.
     Deaths: ``recorded`` when a trusted source was sent a date of death or a deceased closure reason.
     Marriages with a new surname: ``recorded`` when a source was sent a row of the person with that surname.
     """
@@ -257,7 +261,8 @@ def revealed_events(council: Path) -> pd.DataFrame:
     records = pd.read_csv(council / "truth" / "records.csv", dtype={"source_key": str})
     first_day = records.groupby(["source", "source_key"])["day"].transform("min")
     records = records.assign(first_day=first_day)
-    ident_sources = {s.name for s in cfg.sources if {"date_of_birth", "nino"} & set(s.fields)}
+    # a change of address is "a person's current UPRN changes in a trusted source" (issue 6)
+    trusted = {s.name for s in cfg.sources if s.trust >= cfg.events.min_trust}
     pattern = deceased_pattern(cfg.events.deceased_reasons)
     person_of = records.drop_duplicates(["source", "source_key"], keep="last").set_index(["source", "source_key"])["person_id"]
     told_death: set[int] = set()
@@ -300,12 +305,17 @@ def revealed_events(council: Path) -> pd.DataFrame:
                 continue
             mine = records[records["person_id"] == e.person_id]
             at_new = mine[(mine["uprn"] == e.new_uprn) & (mine["day"] >= e.day)]
+            trusted_new = at_new[at_new["source"].isin(trusted)]
             if at_new.empty:
                 how.append("unrevealed")
-            elif (at_new["first_day"] < e.day).any():
+            elif (mine["first_day"] >= e.day).all():
+                how.append("unknown_person")  # no source held the person before: to the hub, an arrival
+            elif trusted_new.empty:
+                how.append("told_untrusted")  # only a source not trusted for where people live was told
+            elif (trusted_new["first_day"] < e.day).any():
                 how.append("inplace")
             else:
-                new_keys = set(zip(at_new["source"], at_new["source_key"]))
+                new_keys = set(zip(trusted_new["source"], trusted_new["source_key"]))
                 others = mine[[k not in new_keys for k in zip(mine["source"], mine["source_key"])]]
                 carries_ids = any(k in with_ids for k in new_keys)
                 linkable = carries_ids and any(k in with_ids for k in zip(others["source"], others["source_key"]))
@@ -325,8 +335,12 @@ def revealed_events(council: Path) -> pd.DataFrame:
 
 REVEALED = {"change_of_address": ("inplace", "new_linkable", "new_unlinkable"), "change_of_name": ("recorded",),
             "death": ("recorded",)}
+# before 7 Dec "revealed" also counted a move told only to an untrusted source, or of a person no source held before
+TOLD_ANY = {"change_of_address": REVEALED["change_of_address"] + ("told_untrusted", "unknown_person"),
+            "change_of_name": ("recorded",), "death": ("recorded",)}
 LINKABLE = {"change_of_address": ("inplace", "new_linkable"), "change_of_name": ("recorded",), "death": ("recorded",)}
-IN_TRUTH = {"change_of_address": ("inplace", "new_linkable", "new_unlinkable", "unrevealed"),
+IN_TRUTH = {"change_of_address": ("inplace", "new_linkable", "new_unlinkable", "told_untrusted", "unknown_person",
+                                  "unrevealed"),
             "change_of_name": ("recorded", "unrevealed"), "death": ("recorded", "unrevealed")}
 
 
@@ -368,7 +382,8 @@ def score_events(council: Path, days: int) -> dict:
         wrong = d[np.array([k not in every for k in det_keys], dtype=bool)]
         res["wrong"] = [{"golden": int(g), "true_person": None if pd.isna(p) else int(p), "evidence": (pl or {}).get("evidence")}
                         for g, p, pl in zip(wrong["golden"], wrong["person_id"], wrong["payload"])][:20]
-        for label, hows in (("all", IN_TRUTH[kind]), ("revealed", REVEALED[kind]), ("linkable", LINKABLE[kind])):
+        for label, hows in (("all", IN_TRUTH[kind]), ("told_any", TOLD_ANY[kind]), ("revealed", REVEALED[kind]),
+                            ("linkable", LINKABLE[kind])):
             sub = t[t["how"].isin(hows)]
             keys = set(zip(sub["person_id"], sub["hub_type"]))
             found = len(keys & set(det_keys))
