@@ -7,7 +7,9 @@ same name that started, by its source's own dates, within ``MOVE_WINDOW`` of the
 (:func:`closure_evidence_pairs`). Often nothing closes at all: the resident told one department (a new council tax
 account) and every other system still holds the old address. A new record of a trusted source whose name exactly
 one other person in the hub holds, at another address, is then put to a steward too
-(:func:`unclosed_evidence_pairs`): the question "tell us once" exists to ask.
+(:func:`unclosed_evidence_pairs`): the question "tell us once" exists to ask. A person whose own records state
+another middle initial or date of birth holds no such name, and a middle initial that one of a few holders states
+singles that one out.
 
 A record "starts" a golden person when it arrived in this run in a cluster of its own, or when it arrived recently
 (within ``MOVE_WINDOW``) as a person of its own and only now has a UPRN (an address steward resolved its address).
@@ -38,6 +40,7 @@ START_DATE = "start_date"  # attribute a source maps under `attributes:` (liable
 MOVE_RULE = "move_evidence"
 MOVE_WINDOW = dt.timedelta(days=90)  # a closure older than this says nothing about today's new record
 MAX_CANDIDATES = 3  # a common name closing in several places is no evidence at all
+MAX_NAMESAKES = 5  # a middle initial may single out one of at most this many persons holding a name
 FIRST_NAME_SIMILARITY = 0.8  # first names at least this alike (OSA) may be one person's written two ways
 NAME_CHUNK = 1_000  # new records compared with the hub's names at a time (bounds memory, not the result)
 BACKLOG_STARTS = 5_000  # more new persons than this in one run: a backlog (a newly connected source), not a day's moves
@@ -413,7 +416,8 @@ def unclosed_evidence_pairs(session: Session, config: HubConfig, records: pd.Dat
     holds, in live records none of which is at the start's UPRN, paired with that person's best-named record.
 
     Nothing closed: the resident told one department. A name that two or more people in the hub hold is no
-    evidence at all; one that only one person holds is worth a steward's question. Never an auto link.
+    evidence at all, unless the start's middle initial singles one of them out (:func:`_middle_initial_singles_out`);
+    one that only one person holds is worth a steward's question. Never an auto link.
     """
     empty = pd.DataFrame(columns=["unique_id_new", "unique_id_old"])
     if starts.empty:
@@ -437,6 +441,10 @@ def unclosed_evidence_pairs(session: Session, config: HubConfig, records: pd.Dat
     uprn = _uprn_of(records)
     cand = cand.assign(cluster_new=cand["unique_id_new"].map(cl), cluster_old=cand["unique_id_old"].map(cl))
     cand = cand[cand["cluster_new"] != cand["cluster_old"]]
+    held = clusters[clusters["cluster_id"].isin(set(cand["cluster_old"]))]
+    held = _names(records[records[PersonRecord.unique_id].isin(set(held["unique_id"]))], names).assign(
+        cluster_id=lambda t: t["unique_id"].map(cl))
+    cand = _middle_initial_singles_out(_without_contradicted_holders(cand, held))
     # exactly one other person holds the name
     cand = cand[cand.groupby("unique_id_new")["cluster_old"].transform("nunique") == 1]
     if cand.empty:
@@ -453,6 +461,37 @@ def unclosed_evidence_pairs(session: Session, config: HubConfig, records: pd.Dat
     cand = cand.assign(_trusted=cand["unique_id_old"].map(status["trusted"]).fillna(False).astype(bool))
     cand = cand.sort_values(["unique_id_new", "tier", "_trusted", "unique_id_old"], ascending=[True, True, False, True])
     return cand.drop_duplicates("unique_id_new")[["unique_id_new", "unique_id_old"]]
+
+
+def _without_contradicted_holders(cand: pd.DataFrame, held: pd.DataFrame) -> pd.DataFrame:
+    """Drop holders of a start's name who are someone else by their own records: a person some of whose records
+    state a middle initial (or a date of birth), none of them the start's. A pair is ruled out by its two records
+    already; this rules out the person when the pair's own record is the one that is silent."""
+    for field in ("middle", "dob"):
+        mine = cand[f"{field}_new"]
+        stated = held.dropna(subset=[field])
+        if stated.empty or mine.isna().all():
+            continue
+        agreeing = set(zip(stated["cluster_id"], stated[field]))
+        contradicted = mine.notna() & cand["cluster_old"].isin(set(stated["cluster_id"])) & ~pd.Series(
+            [(c, v) in agreeing for c, v in zip(cand["cluster_old"], mine)], index=cand.index, dtype=bool)
+        cand = cand[~contradicted]
+    return cand
+
+
+def _middle_initial_singles_out(cand: pd.DataFrame) -> pd.DataFrame:
+    """Keep, for a start that holds a middle initial, only the holder of its name whose records state that same
+    initial, when exactly one of at most ``MAX_NAMESAKES`` persons does: "Gemma A Thomson" beside one Gemma Anne
+    Thomson and three Gemma Thomsons whose middle names no source holds. (A holder whose initial differs is out
+    already.) Otherwise the candidates stand as they are."""
+    if cand.empty or "middle_new" not in cand:
+        return cand
+    agrees = cand["middle_new"].notna() & (cand["middle_new"] == cand["middle_old"])
+    persons = cand.groupby("unique_id_new")["cluster_old"].transform("nunique")
+    agreeing = cand["cluster_old"].where(agrees).groupby(cand["unique_id_new"]).transform("nunique")
+    singled = (agreeing == 1) & (persons <= MAX_NAMESAKES)
+    holder = cand["cluster_old"].where(agrees).groupby(cand["unique_id_new"]).transform("first")
+    return cand[~singled | (cand["cluster_old"] == holder)]
 
 
 def closure_evidence_pairs(session: Session, config: HubConfig, records: pd.DataFrame, clusters: pd.DataFrame,

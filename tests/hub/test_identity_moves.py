@@ -21,7 +21,8 @@ def standardised(request):  # noqa: ANN201 - records -> (standardised frame | No
     """Both ways the linking stage may call for evidence: each must find the same pairs."""
     if request.param == "names standardised here":
         return lambda records: None
-    return lambda records: standardise_people(records[["unique_id", "source", "full_name"]])
+    return lambda records: standardise_people(records[[c for c in ("unique_id", "source", "full_name", "date_of_birth")
+                                                       if c in records]])
 
 
 def names_of(std: pd.DataFrame | None) -> pd.DataFrame | None:
@@ -29,16 +30,16 @@ def names_of(std: pd.DataFrame | None) -> pd.DataFrame | None:
 
 
 def add(engine, source: str, key: str, name: str, uprn: int, attributes: dict | None = None, *,
-        changed: bool | None = None, days_ago: int = 5) -> dict:
+        changed: bool | None = None, days_ago: int = 5, dob: str | None = None) -> dict:
     """A person record loaded ``days_ago``; ``changed``: its link is stale (changed at source since last linked)."""
     with Session(engine) as s, s.begin():
         sid = s.scalar(select(SourceSystem.id).where(SourceSystem.name == source))
         rec = SourceRecord(source_id=sid, source_key=key, raw={}, content_hash=key, full_name=name, uprn=uprn,
-                           attributes=attributes, last_changed=NOW - dt.timedelta(days=days_ago))
+                           date_of_birth=dob, attributes=attributes, last_changed=NOW - dt.timedelta(days=days_ago))
         s.add(rec)
         s.flush()
         out = {"unique_id": str(rec.id), "source": source, "full_name": name, "uprn": str(uprn),
-               "last_changed": rec.last_changed}
+               "last_changed": rec.last_changed, "date_of_birth": dob}
         if changed is not None:
             out |= {"linked_hash": key, "new_linked_hash": key + ("*" if changed else "")}
         return out
@@ -210,6 +211,52 @@ def test_a_new_account_whose_name_one_other_person_holds_is_a_question_even_with
     monkeypatch.setattr("hub.identity_moves.BACKLOG_STARTS", len(new) - 1)
     with Session(engine) as s:
         assert move_evidence_pairs(s, config, records, clusters, existing, now=NOW, standardised=standardised(records)).empty
+
+
+def test_a_middle_initial_singles_out_one_of_a_few_holders_of_the_name(trusted_hub, standardised, monkeypatch) -> None:
+    """"THOMSON, GEMMA A" beside one Gemma Anne Thomson and two Gemma Thomsons whose middle names no source holds:
+    a question about Gemma Anne. Not when two holders state the initial, when the new account states none, or
+    when more persons than ``MAX_NAMESAKES`` hold the name."""
+    engine, config = trusted_hub
+    anne = add(engine, "ctax", "ANNE", "THOMSON, GEMMA ANNE", 100)
+    plain = [add(engine, "ctax", f"G{i}", "THOMSON, GEMMA", 110 + i) for i in range(2)]
+    new_gemma = add(engine, "ctax", "NEWG", "THOMSON, GEMMA A", 200)
+    alans = [add(engine, "ctax", f"A{i}", "REID, ALAN B", 300 + i) for i in range(2)]  # two Alan B Reids
+    alan_plain = add(engine, "ctax", "A9", "REID, ALAN", 309)
+    new_alan = add(engine, "ctax", "NEWA", "REID, ALAN B", 310)
+    ian_b = add(engine, "ctax", "IANB", "ROSS, IAN BRUCE", 400)
+    ian = add(engine, "ctax", "IAN", "ROSS, IAN", 401)
+    new_ian = add(engine, "ctax", "NEWI", "ROSS, IAN", 410)  # states no middle initial: nothing singles anyone out
+    records, existing, clusters = people([anne, *plain, *alans, alan_plain, ian_b, ian], [new_gemma, new_alan, new_ian])
+    with Session(engine) as s:
+        found = move_evidence_pairs(s, config, records, clusters, existing, now=NOW, standardised=standardised(records))
+    assert [tuple(p) for p in found[["unique_id_l", "unique_id_r"]].values.tolist()] == [key(anne, new_gemma)]
+    monkeypatch.setattr("hub.identity_moves.MAX_NAMESAKES", 2)  # three Gemmas are now too many to single one out
+    with Session(engine) as s:
+        assert move_evidence_pairs(s, config, records, clusters, existing, now=NOW,
+                                   standardised=standardised(records)).empty
+
+
+def test_a_holder_whose_own_records_say_someone_else_is_no_namesake(trusted_hub, standardised) -> None:
+    """Grant B Hughes is also written plain "HUGHES, GRANT", and Alan Reid's benefit claim gives a date of birth:
+    neither is the new "HUGHES, GRANT G" (born 2000) or Alan Reid born 1990, so the one other holder of each name is
+    the question. Without the person's other records, the silent record would make two holders and no question."""
+    engine, config = trusted_hub
+    brett = [add(engine, "ctax", "GB", "HUGHES, GRANT B", 100), add(engine, "ctax", "GB2", "HUGHES, GRANT", 101)]
+    grant = add(engine, "ctax", "G", "HUGHES, GRANT", 110)
+    new_grant = add(engine, "ctax", "NEWG", "HUGHES, GRANT G", 200, dob="2000-10-18")
+    older = [add(engine, "ctax", "AR", "REID, ALAN", 300), add(engine, "ctax", "AR2", "REID, ALAN", 301, dob="1950-01-02")]
+    alan = add(engine, "ctax", "A", "REID, ALAN", 310)
+    new_alan = add(engine, "ctax", "NEWA", "REID, ALAN", 320, dob="1990-05-06")
+    records = pd.DataFrame([*brett, grant, new_grant, *older, alan, new_alan])
+    existing = pd.DataFrame({"unique_id": [r["unique_id"] for r in (*brett, grant, *older, alan)],
+                             "cluster_id": ["p1", "p1", "p2", "p3", "p3", "p4"]})
+    clusters = pd.concat([existing, pd.DataFrame({"unique_id": [new_grant["unique_id"], new_alan["unique_id"]],
+                                                  "cluster_id": ["n1", "n2"]})])
+    with Session(engine) as s:
+        found = move_evidence_pairs(s, config, records, clusters, existing, now=NOW, standardised=standardised(records))
+    assert sorted(tuple(p) for p in found[["unique_id_l", "unique_id_r"]].values.tolist()) == sorted(
+        [key(grant, new_grant), key(alan, new_alan)])
 
 
 def test_a_new_account_given_its_uprn_later_by_an_address_steward_is_still_evidence(trusted_hub, standardised) -> None:
