@@ -66,8 +66,9 @@ def test_golden_ids_are_never_reused_on_sqlite(tmp_path: Path) -> None:
 
 def test_statistics_are_refreshed_after_bulk_writes_on_postgresql(postgres_url: str) -> None:
     """Tables changed by more than a tenth since last analysed are analysed (autovacuum may be off, or late), and
-    only those; on SQLite there is nothing to do."""
-    from sqlalchemy import insert, text
+    only those; a table with more dead row versions than a fifth of its rows is vacuumed too. On SQLite there is
+    nothing to do."""
+    from sqlalchemy import insert, text, update
 
     from hub.store import refresh_statistics
 
@@ -88,6 +89,20 @@ def test_statistics_are_refreshed_after_bulk_writes_on_postgresql(postgres_url: 
         assert conn.execute(text("SELECT last_analyze IS NOT NULL FROM pg_stat_user_tables "
                                  "WHERE relname = 'source_record' AND schemaname = current_schema()")).scalar()
     assert "source_record" not in refresh_statistics(engine)  # nothing changed since
+
+    def vacuumed() -> bool:
+        with engine.connect() as conn:
+            return conn.execute(text("SELECT last_vacuum IS NOT NULL FROM pg_stat_user_tables "
+                                     "WHERE relname = 'source_record' AND schemaname = current_schema()")).scalar()
+
+    assert not vacuumed()
+    with Session(engine) as s, s.begin():  # every row rewritten once: as many dead row versions as live rows
+        s.execute(update(SourceRecord).values(content_hash="h2"))
+    for _ in range(20):
+        if "source_record" in refresh_statistics(engine):
+            break
+        time.sleep(0.25)
+    assert vacuumed()
     engine.dispose()
 
 
