@@ -513,6 +513,9 @@ def closure_evidence_pairs(session: Session, config: HubConfig, records: pd.Data
         return empty
     status = _status(session, config, [int(i) for i in closing[PersonRecord.unique_id]], now)
     ends = status[~status["live"] & status["trusted"] & status["deceased_on"].isna() & status[END_DATE].notna()]
+    # The hub saw it close: a record that arrived closed and changed only in how its address resolves (an address
+    # steward's answer) tells of a move before the hub's time.
+    ends = ends[ends["id"].isin(_seen_to_change(session, [int(i) for i in ends["id"]]))]
     closing = closing[closing[PersonRecord.unique_id].isin(set(ends["id"]))]
     if closing.empty:
         return empty
@@ -538,6 +541,15 @@ def closure_evidence_pairs(session: Session, config: HubConfig, records: pd.Data
     if cand.empty:
         return empty
     return _pair_frame(cand, "unique_id_new", "unique_id_old")
+
+
+def _seen_to_change(session: Session, ids: list[int]) -> set[str]:
+    """Those of ``ids`` whose content changed after the hub first saw them."""
+    out: set[str] = set()
+    for start in range(0, len(ids), 500):
+        out.update(str(i) for i in session.scalars(select(SourceRecord.id).where(
+            SourceRecord.id.in_(ids[start : start + 500]), SourceRecord.last_changed > SourceRecord.first_seen)))
+    return out
 
 
 def with_move_evidence(pairs: pd.DataFrame, evidence: pd.DataFrame) -> pd.DataFrame:

@@ -262,11 +262,15 @@ def _store_pairs(session: Session, pairs: pd.DataFrame, clusters: pd.DataFrame, 
                                                                        ReviewTask.pair_id.is_not(None))))
     cl = clusters.set_index("record_id")["cluster_id"]
     rejected = {tuple(sorted(int(x) for x in p)) for p in cannot}
+    # persons a steward has said are two: a name alone never asks about them again, whichever records it pairs
+    apart = {frozenset((cl.get(a), cl.get(b))) for a, b in rejected}
     tasks = []
     for x in rows:
         a, b = x["record_id_l"], x["record_id_r"]
         pid = existing[(a, b)]
         if pid in open_pairs or (a, b) in rejected or cl.get(a) == cl.get(b):
+            continue
+        if x["rule"] == MOVE_RULE and frozenset((cl.get(a), cl.get(b))) in apart:
             continue
         tasks.append({"kind": "person_pair", "status": "open", "pair_id": pid, "score": x["match_probability"],
                       "detail": {"band": x["band"], **({"reason": MOVE_RULE} if x["rule"] == MOVE_RULE else {})}})

@@ -6,7 +6,7 @@ import datetime as dt
 
 import pandas as pd
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from hub.identity_moves import MOVE_RULE, closure_evidence_pairs, move_evidence_pairs, name_table, with_move_evidence
@@ -31,11 +31,15 @@ def names_of(std: pd.DataFrame | None) -> pd.DataFrame | None:
 
 def add(engine, source: str, key: str, name: str, uprn: int, attributes: dict | None = None, *,
         changed: bool | None = None, days_ago: int = 5, dob: str | None = None) -> dict:
-    """A person record loaded ``days_ago``; ``changed``: its link is stale (changed at source since last linked)."""
+    """A person record last changed ``days_ago``; ``changed``: its link is stale (changed at source since last
+    linked, a month after the hub first saw it); otherwise the hub first saw it as it is."""
+    changed_on = NOW - dt.timedelta(days=days_ago)
+    first_seen = changed_on - dt.timedelta(days=30) if changed else changed_on
     with Session(engine) as s, s.begin():
         sid = s.scalar(select(SourceSystem.id).where(SourceSystem.name == source))
         rec = SourceRecord(source_id=sid, source_key=key, raw={}, content_hash=key, full_name=name, uprn=uprn,
-                           date_of_birth=dob, attributes=attributes, last_changed=NOW - dt.timedelta(days=days_ago))
+                           date_of_birth=dob, attributes=attributes, last_changed=changed_on,
+                           first_seen=first_seen.replace(tzinfo=None))
         s.add(rec)
         s.flush()
         out = {"unique_id": str(rec.id), "source": source, "full_name": name, "uprn": str(uprn),
@@ -103,7 +107,13 @@ def test_a_closure_after_the_new_account_opened_is_evidence(trusted_hub, standar
     died = add(engine, "ctax", "DIED", "JONES, MARY", 600, {**MOVED, "end_reason": "DECEASED"}, changed=True, days_ago=1)
     heir = add(engine, "ctax", "HEIR", "MARY JONES", 700, {"start_date": "2026-02-20"}, changed=False, days_ago=1)
     untrusted = add(engine, "requests", "REQ", "JOHN SMITH", 800, MOVED, changed=True, days_ago=1)  # not a trusted closure
-    records = pd.DataFrame([new, old, settled, mcnew, macold, died, heir, untrusted])
+    # arrived closed; its link is stale only because an address steward has since resolved its address
+    arrived_closed = add(engine, "ctax", "ARRIVED", "BROWN, ANN", 900, MOVED, changed=True, days_ago=1)
+    ann = add(engine, "ctax", "ANN", "ANN BROWN", 950, {"start_date": "2026-02-16"}, changed=False, days_ago=1)
+    with Session(engine) as s, s.begin():
+        rec = s.get(SourceRecord, int(arrived_closed["unique_id"]))
+        rec.first_seen = rec.last_changed
+    records = pd.DataFrame([new, old, settled, mcnew, macold, died, heir, untrusted, arrived_closed, ann])
     clusters = pd.DataFrame({"unique_id": records["unique_id"], "cluster_id": [f"p{i}" for i in range(len(records))]})
     changed = set(records.loc[records["linked_hash"] != records["new_linked_hash"], "unique_id"])
     std = standardised(records)
@@ -331,3 +341,23 @@ def test_names_compared_in_chunks_give_the_same_pairs() -> None:
     key = ["unique_id_new", "unique_id_old", "tier"]
     assert len(whole) > len(left)
     assert whole[key].sort_values(key).values.tolist() == chunked[key].sort_values(key).values.tolist()
+
+
+def test_persons_a_steward_parted_are_not_asked_about_again_on_a_name(trusted_hub) -> None:
+    """The steward said the new tenant is not the Grant Hughes of record A1. His new council tax account, paired on
+    its name with that person's other record A2, opens no task; between persons nobody parted, it does."""
+    from hub.identity_moves import _pair_frame
+    from hub.linking import _store_pairs
+    from schemas import ReviewTask
+
+    engine, _ = trusted_hub
+    a1, a2 = add(engine, "ctax", "A1", "HUGHES, GRANT", 100), add(engine, "ctax", "A2", "HUGHES, GRANT G", 100)
+    tenant, account = add(engine, "ctax", "T1", "HUGHES, GRANT", 200), add(engine, "ctax", "C1", "HUGHES, GRANT G", 200)
+    ids = [int(r["unique_id"]) for r in (a1, a2, tenant, account)]
+    clusters = pd.DataFrame({"record_id": ids, "cluster_id": ["p1", "p1", "p2", "p2"]})
+    evidence = _pair_frame(pd.DataFrame({"new": [account["unique_id"]], "old": [a2["unique_id"]]}), "new", "old")
+    parted = {(a1["unique_id"], tenant["unique_id"])}
+    with Session(engine) as s, s.begin():
+        assert _store_pairs(s, evidence, clusters, parted, None)[2] == 0
+        assert _store_pairs(s, evidence, clusters, set(), None)[2] == 1
+        assert s.scalar(select(func.count()).select_from(ReviewTask)) == 1
