@@ -553,10 +553,19 @@ def _seen_to_change(session: Session, ids: list[int]) -> set[str]:
 
 
 def with_move_evidence(pairs: pd.DataFrame, evidence: pd.DataFrame) -> pd.DataFrame:
-    """Scored pairs plus move-evidence pairs; a pair the matcher already put in a band keeps its own verdict."""
+    """Scored pairs plus move-evidence pairs; a pair the matcher already put in a band keeps its own verdict and
+    score. A review-band pair of its own that no rule decided ("RAYMOND K MCKAY" newly at one address, Raymond
+    Kenneth McKay on the roll at another) is the same question, so it says so: accepting it moves the person."""
     if evidence.empty:
         return pairs
     key = lambda f: list(zip(f[PairFrame.unique_id_l].astype(str), f[PairFrame.unique_id_r].astype(str)))  # noqa: E731
+    told = set(key(evidence))
+    told |= {(r, l) for l, r in told}
+    plain_review = (pairs[PairFrame.band] == Band.REVIEW).to_numpy() & \
+        pairs[PairFrame.rule].fillna("").eq("").to_numpy() & np.array([k in told for k in key(pairs)], dtype=bool)
+    if plain_review.any():
+        pairs = pairs.copy()
+        pairs.loc[plain_review, PairFrame.rule] = MOVE_RULE
     banded = pairs[pairs[PairFrame.band] != Band.NONE]
     both_ways = set(key(banded)) | {(r, l) for l, r in key(banded)}
     extra = evidence[[k not in both_ways for k in key(evidence)]]

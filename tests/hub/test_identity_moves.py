@@ -78,7 +78,10 @@ def test_new_account_with_the_name_of_one_just_closed_elsewhere_is_review_eviden
     # a pair the matcher already banded keeps its verdict; evidence never becomes an auto link
     scored = pd.DataFrame({"unique_id_l": [new["unique_id"]], "unique_id_r": [old["unique_id"]], "match_weight": [3.0],
                            "match_probability": [0.9], "band": ["review"], "rule": [""]})
-    assert len(with_move_evidence(scored, ev)) == 1
+    assert with_move_evidence(scored, ev)[["band", "rule", "match_probability"]].values.tolist() == [
+        ["review", MOVE_RULE, 0.9]]  # its own score, and now it says what accepting it means
+    capped = scored.assign(rule="first_name_conflict")  # a rule of the matcher's own says more: it stays
+    assert with_move_evidence(capped, ev)["rule"].tolist() == ["first_name_conflict"]
     assert (with_move_evidence(scored.assign(band="none"), ev)["band"] != "auto").all()
     # once the new record belongs to an existing person, or the closure is old news, there is no evidence
     with Session(engine) as s:
