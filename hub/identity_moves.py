@@ -130,8 +130,9 @@ def _names_that_agree(left: pd.DataFrame, right: pd.DataFrame, suffixes: tuple[s
     2. (with ``variants``) the same first name and surnames one slip apart (:func:`surnames_agree`), or the two
        names in the other order ("BUCKLEY BRADLEY" for Bradley Buckley).
 
-    A left record keeps only its candidates of the best tier it has. Middle initials or dates of birth that both
-    records hold and that differ rule a pair out.
+    Every agreeing pair is returned with its tier (callers keep each record's best tier among the candidates they
+    may pair, :func:`_best_tier`). Middle initials or dates of birth that both records hold and that differ rule a
+    pair out.
     """
     x, y = suffixes
     a, b = f"first{x}", f"first{y}"
@@ -159,8 +160,14 @@ def _names_that_agree(left: pd.DataFrame, right: pd.DataFrame, suffixes: tuple[s
             cand = cand[cand[p].isna() | cand[q].isna() | (cand[p] == cand[q])]
     if cand.empty:
         return cand
-    key = f"unique_id{x}"
-    cand = cand.sort_values("tier", kind="stable").drop_duplicates([key, f"unique_id{y}"])
+    return cand.sort_values("tier", kind="stable").drop_duplicates([f"unique_id{x}", f"unique_id{y}"])
+
+
+def _best_tier(cand: pd.DataFrame, key: str) -> pd.DataFrame:
+    """Each ``key`` record's candidates of the best tier it has, among those its caller may pair: the person's own
+    records, or records at the same address, must not crowd out a candidate elsewhere written another way."""
+    if cand.empty:
+        return cand
     return cand[cand["tier"] == cand.groupby(key)["tier"].transform("min")]
 
 
@@ -404,7 +411,7 @@ def _closed_evidence(session: Session, config: HubConfig, records: pd.DataFrame,
     # closed years ago is not today's move, however recently the hub loaded it.
     begun = _status(session, config, [int(i) for i in cand["unique_id_new"].unique()], now).set_index("id")[START_DATE]
     gap = (cand["unique_id_new"].map(begun) - cand["unique_id_old"].map(closed.set_index("id")[END_DATE])).abs()
-    cand = cand[gap.isna() | (gap <= pd.Timedelta(MOVE_WINDOW))]
+    cand = _best_tier(cand[gap.isna() | (gap <= pd.Timedelta(MOVE_WINDOW))], "unique_id_new")
     cand = cand[cand.groupby("unique_id_new")["unique_id_old"].transform("size") <= MAX_CANDIDATES]
     return cand[["unique_id_new", "unique_id_old"]]
 
@@ -440,7 +447,7 @@ def unclosed_evidence_pairs(session: Session, config: HubConfig, records: pd.Dat
     cl = clusters.set_index("unique_id")["cluster_id"]
     uprn = _uprn_of(records)
     cand = cand.assign(cluster_new=cand["unique_id_new"].map(cl), cluster_old=cand["unique_id_old"].map(cl))
-    cand = cand[cand["cluster_new"] != cand["cluster_old"]]
+    cand = _best_tier(cand[cand["cluster_new"] != cand["cluster_old"]], "unique_id_new")
     held = clusters[clusters["cluster_id"].isin(set(cand["cluster_old"]))]
     held = _names(records[records[PersonRecord.unique_id].isin(set(held["unique_id"]))], names).assign(
         cluster_id=lambda t: t["unique_id"].map(cl))
@@ -536,7 +543,7 @@ def closure_evidence_pairs(session: Session, config: HubConfig, records: pd.Data
     starts = starts[starts["live"] & starts[START_DATE].notna()].set_index("id")[START_DATE]
     ended = ends.set_index("id")[END_DATE]
     gap = (cand["unique_id_new"].map(starts) - cand["unique_id_old"].map(ended)).abs()
-    cand = cand[gap.notna() & (gap <= pd.Timedelta(MOVE_WINDOW))]
+    cand = _best_tier(cand[gap.notna() & (gap <= pd.Timedelta(MOVE_WINDOW))], "unique_id_old")
     cand = cand[cand.groupby("unique_id_old")["unique_id_new"].transform("size") <= MAX_CANDIDATES]
     if cand.empty:
         return empty

@@ -364,3 +364,30 @@ def test_persons_a_steward_parted_are_not_asked_about_again_on_a_name(trusted_hu
         assert _store_pairs(s, evidence, clusters, parted, None)[2] == 0
         assert _store_pairs(s, evidence, clusters, set(), None)[2] == 1
         assert s.scalar(select(func.count()).select_from(ReviewTask)) == 1
+
+
+def test_a_persons_own_records_do_not_crowd_out_the_name_written_another_way(trusted_hub, standardised) -> None:
+    """"MURPHY, CHLOE S" closes for a move; her roll entry "CHLOE S MURPHY" (same person, same address) matches her
+    name exactly, "MURPHY, C S", newly liable elsewhere, only by initial. The exact match is no candidate (her own
+    record), so it must not hide the one that is. Likewise a new "GEORGE CAMPBELL" beside a live George Campbell
+    elsewhere still meets the closed "CAMPBELL, G A"."""
+    engine, config = trusted_hub
+    moved = {"start_date": "2008-04-26", "end_date": "2026-02-20", "end_reason": "MOVED OUT", "status": "CLOSED"}
+    chloe = add(engine, "ctax", "CM", "MURPHY, CHLOE S", 100, moved, changed=True, days_ago=1)
+    her_roll = add(engine, "ctax", "CMR", "CHLOE S MURPHY", 100, changed=False, days_ago=1)
+    c_s = add(engine, "ctax", "NEWC", "MURPHY, C S", 200, {"start_date": "2026-02-20"}, changed=False, days_ago=1)
+    records = pd.DataFrame([chloe, her_roll, c_s])
+    clusters = pd.DataFrame({"unique_id": records["unique_id"], "cluster_id": ["p1", "p1", "p2"]})
+    changed = {chloe["unique_id"]}
+    with Session(engine) as s:
+        found = closure_evidence_pairs(s, config, records, clusters, changed, now=NOW,
+                                       names=names_of(standardised(records)))
+    assert [tuple(p) for p in found[["unique_id_l", "unique_id_r"]].values.tolist()] == [key(chloe, c_s)]
+
+    g_a = add(engine, "ctax", "GA", "CAMPBELL, G A", 300, moved, changed=True, days_ago=10)
+    george = add(engine, "ctax", "GC", "GEORGE CAMPBELL", 310)  # another George, living elsewhere
+    new_george = add(engine, "ctax", "NEWG", "GEORGE CAMPBELL", 320, {"start_date": "2026-02-25"})
+    records, existing, clusters = people([g_a, george], [new_george])
+    with Session(engine) as s:
+        found = move_evidence_pairs(s, config, records, clusters, existing, now=NOW, standardised=standardised(records))
+    assert [tuple(p) for p in found[["unique_id_l", "unique_id_r"]].values.tolist()] == [key(g_a, new_george)]
