@@ -448,6 +448,8 @@ def unclosed_evidence_pairs(session: Session, config: HubConfig, records: pd.Dat
     uprn = _uprn_of(records)
     cand = cand.assign(cluster_new=cand["unique_id_new"].map(cl), cluster_old=cand["unique_id_old"].map(cl))
     cand = _best_tier(cand[cand["cluster_new"] != cand["cluster_old"]], "unique_id_new")
+    if cand.empty:
+        return empty
     held = clusters[clusters["cluster_id"].isin(set(cand["cluster_old"]))]
     held = _names(records[records[PersonRecord.unique_id].isin(set(held["unique_id"]))], names).assign(
         cluster_id=lambda t: t["unique_id"].map(cl))
