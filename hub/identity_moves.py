@@ -26,7 +26,7 @@ import numpy as np
 import pandas as pd
 from rapidfuzz import process
 from rapidfuzz.distance import OSA
-from sqlalchemy import case, func, select
+from sqlalchemy import ColumnElement, case, func, select
 from sqlalchemy.orm import Session
 
 from hub.survivorship_status import END_DATE, record_status
@@ -323,10 +323,8 @@ def starting_records(session: Session, records: pd.DataFrame, clusters: pd.DataF
         if len(maybe) and after_first_load is not None:
             since = (now - MOVE_WINDOW).replace(tzinfo=None) if now.tzinfo else now - MOVE_WINDOW
             since = max(since, after_first_load.replace(tzinfo=None))
-            ids, recent = [int(i) for i in maybe[PersonRecord.unique_id]], set()
-            for start in range(0, len(ids), 500):
-                recent.update(str(i) for i in session.scalars(select(SourceRecord.id).where(
-                    SourceRecord.id.in_(ids[start : start + 500]), SourceRecord.first_seen >= since)))
+            recent = _record_ids_where(session, [int(i) for i in maybe[PersonRecord.unique_id]],
+                                       SourceRecord.first_seen >= since)
             late = uid.isin(recent).to_numpy()
     return records[(new | late) & has_uprn]
 
@@ -524,7 +522,8 @@ def closure_evidence_pairs(session: Session, config: HubConfig, records: pd.Data
     ends = status[~status["live"] & status["trusted"] & status["deceased_on"].isna() & status[END_DATE].notna()]
     # The hub saw it close: a record that arrived closed and changed only in how its address resolves (an address
     # steward's answer) tells of a move before the hub's time.
-    ends = ends[ends["id"].isin(_seen_to_change(session, [int(i) for i in ends["id"]]))]
+    ends = ends[ends["id"].isin(_record_ids_where(session, [int(i) for i in ends["id"]],
+                                                  SourceRecord.last_changed > SourceRecord.first_seen))]
     closing = closing[closing[PersonRecord.unique_id].isin(set(ends["id"]))]
     if closing.empty:
         return empty
@@ -552,12 +551,12 @@ def closure_evidence_pairs(session: Session, config: HubConfig, records: pd.Data
     return _pair_frame(cand, "unique_id_new", "unique_id_old")
 
 
-def _seen_to_change(session: Session, ids: list[int]) -> set[str]:
-    """Those of ``ids`` whose content changed after the hub first saw them."""
+def _record_ids_where(session: Session, ids: list[int], condition: ColumnElement[bool]) -> set[str]:
+    """Those of ``ids`` (source record ids) whose record meets ``condition``, as text, 500 ids per query."""
     out: set[str] = set()
     for start in range(0, len(ids), 500):
         out.update(str(i) for i in session.scalars(select(SourceRecord.id).where(
-            SourceRecord.id.in_(ids[start : start + 500]), SourceRecord.last_changed > SourceRecord.first_seen)))
+            SourceRecord.id.in_(ids[start : start + 500]), condition)))
     return out
 
 

@@ -49,6 +49,11 @@ def add(engine, source: str, key: str, name: str, uprn: int, attributes: dict | 
         return out
 
 
+def pair_keys(found: pd.DataFrame) -> list[tuple[str, str]]:
+    """The evidence pairs found, as sorted ``(unique_id_l, unique_id_r)`` tuples."""
+    return sorted(map(tuple, found[["unique_id_l", "unique_id_r"]].values.tolist()))
+
+
 def people(old: list[dict], new: list[dict]) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
     """``records, existing, clusters``: each of ``old`` a person of its own before the run, each of ``new`` arriving
     in it as a new person."""
@@ -60,9 +65,8 @@ def people(old: list[dict], new: list[dict]) -> tuple[pd.DataFrame, pd.DataFrame
 
 def test_new_account_with_the_name_of_one_just_closed_elsewhere_is_review_evidence(trusted_hub, standardised) -> None:
     engine, config = trusted_hub
-    moved = {"end_date": "2026-02-20", "end_reason": "MOVED OUT", "status": "CLOSED"}
-    old = add(engine, "ctax", "OLD", "SMITH, JOHN A", 100, moved)
-    other = add(engine, "ctax", "OTHER", "JONES, MARY", 300, moved)  # another name
+    old = add(engine, "ctax", "OLD", "SMITH, JOHN A", 100, MOVED_OUT)
+    other = add(engine, "ctax", "OTHER", "JONES, MARY", 300, MOVED_OUT)  # another name
     died = add(engine, "ctax", "DIED", "SMITH, JOHN", 400, {"end_date": "2026-02-20", "end_reason": "DECEASED"})
     live = add(engine, "ctax", "LIVE", "SMITH, JOHN", 500)  # still liable there: no closure, no evidence
     new = add(engine, "ctax", "NEW", "JOHN SMITH", 200)
@@ -93,6 +97,7 @@ def test_new_account_with_the_name_of_one_just_closed_elsewhere_is_review_eviden
 
 # Move evidence whichever half of a move a source tells first: an account that closes now is paired with an account
 # of the same name that its source says started at about the closure date, at another UPRN (review only).
+MOVED_OUT = {"end_date": "2026-02-20", "end_reason": "MOVED OUT", "status": "CLOSED"}
 MOVED = {"start_date": "2015-04-01", "end_date": "2026-02-20", "end_reason": "MOVED OUT", "status": "CLOSED"}
 
 
@@ -124,7 +129,7 @@ def test_a_closure_after_the_new_account_opened_is_evidence(trusted_hub, standar
         found = closure_evidence_pairs(s, config, records, clusters, changed, now=NOW, names=names_of(std))
         both = move_evidence_pairs(s, config, records, clusters, clusters, now=NOW,
                                    standardised=std)  # nothing new: only closures
-    pairs = sorted(map(tuple, found[["unique_id_l", "unique_id_r"]].values.tolist()))
+    pairs = pair_keys(found)
     assert pairs == sorted([key(old, new), key(mcnew, macold)])
     assert set(found["band"]) == {"review"} and set(found["rule"]) == {MOVE_RULE}
     assert sorted(map(tuple, both[["unique_id_l", "unique_id_r"]].values.tolist())) == pairs
@@ -159,16 +164,15 @@ def test_a_first_name_written_as_an_initial_or_with_a_slip_is_still_evidence(tru
     """Sources write first names differently ("SMITH, J", "DNUCAN"): the same surname with agreeing first names is
     evidence for a steward; an unrelated first name is not, and a record with an exact namesake keeps only those."""
     engine, config = trusted_hub
-    moved = {"end_date": "2026-02-20", "end_reason": "MOVED OUT", "status": "CLOSED"}
-    initial = add(engine, "ctax", "INIT", "SMITH, J", 100, moved)
-    slip = add(engine, "ctax", "SLIP", "BRODIE, DNUCAN", 300, moved)
-    other = add(engine, "ctax", "OTHER", "SMITH, MARY", 400, moved)
+    initial = add(engine, "ctax", "INIT", "SMITH, J", 100, MOVED_OUT)
+    slip = add(engine, "ctax", "SLIP", "BRODIE, DNUCAN", 300, MOVED_OUT)
+    other = add(engine, "ctax", "OTHER", "SMITH, MARY", 400, MOVED_OUT)
     new_john = add(engine, "ctax", "NEWJ", "JOHN SMITH", 200)
     new_duncan = add(engine, "ctax", "NEWD", "DUNCAN BRODIE", 500)
     records, existing, clusters = people([initial, slip, other], [new_john, new_duncan])
     with Session(engine) as s:
         found = move_evidence_pairs(s, config, records, clusters, existing, now=NOW, standardised=standardised(records))
-    pairs = sorted(map(tuple, found[["unique_id_l", "unique_id_r"]].values.tolist()))
+    pairs = pair_keys(found)
     assert pairs == sorted([key(initial, new_john), key(slip, new_duncan)])
 
 
@@ -176,17 +180,16 @@ def test_a_surname_with_a_slip_or_names_in_the_other_order_are_evidence_with_a_c
     """"DNUCAN, DANIEL" closed, "DUNCAN, DANIEL" opened; "BUCKLEY, BRADLEY" closed, "BUCKLEY BRADLEY" (surname
     first, no comma) opened: each is a question for a steward. A surname slip with another first name is not."""
     engine, config = trusted_hub
-    moved = {"end_date": "2026-02-20", "end_reason": "MOVED OUT", "status": "CLOSED"}
-    slip = add(engine, "ctax", "SLIP", "DNUCAN, DANIEL", 100, moved)
-    order = add(engine, "ctax", "ORDER", "BUCKLEY, BRADLEY", 300, moved)
-    stranger = add(engine, "ctax", "STRANGER", "DNUCAN, MARY", 400, moved)
+    slip = add(engine, "ctax", "SLIP", "DNUCAN, DANIEL", 100, MOVED_OUT)
+    order = add(engine, "ctax", "ORDER", "BUCKLEY, BRADLEY", 300, MOVED_OUT)
+    stranger = add(engine, "ctax", "STRANGER", "DNUCAN, MARY", 400, MOVED_OUT)
     new_slip = add(engine, "ctax", "NEWS", "DUNCAN, DANIEL", 200)
     new_order = add(engine, "ctax", "NEWO", "BUCKLEY BRADLEY", 500)
     new_mark = add(engine, "ctax", "NEWM", "DUNCAN, MARK", 600)
     records, existing, clusters = people([slip, order, stranger], [new_slip, new_order, new_mark])
     with Session(engine) as s:
         found = move_evidence_pairs(s, config, records, clusters, existing, now=NOW, standardised=standardised(records))
-    pairs = sorted(map(tuple, found[["unique_id_l", "unique_id_r"]].values.tolist()))
+    pairs = pair_keys(found)
     assert pairs == sorted([key(slip, new_slip), key(order, new_order)])
 
 
@@ -277,8 +280,7 @@ def test_a_new_account_given_its_uprn_later_by_an_address_steward_is_still_evide
     it, the next run looks for the move it may be. A person of long standing whose record changes is not a start,
     and nor is a record of the hub's first load (the backlog), however recently that ran."""
     engine, config = trusted_hub
-    moved = {"end_date": "2026-02-20", "end_reason": "MOVED OUT", "status": "CLOSED"}
-    old = add(engine, "ctax", "OLD", "LINDSAY, MARK", 100, moved, changed=False)
+    old = add(engine, "ctax", "OLD", "LINDSAY, MARK", 100, MOVED_OUT, changed=False)
     new = add(engine, "ctax", "NEW", "LINDSAY, M", 200, {"start_date": "2026-02-20"}, changed=True)  # UPRN just given
     veteran = add(engine, "ctax", "VET", "LINDSAY, MARK", 300, changed=True)
     with Session(engine) as s, s.begin():
@@ -320,14 +322,13 @@ def test_another_record_with_only_the_same_initial_does_not_hide_the_closure(tru
     """"LINDSAY, M" opens; "LINDSAY, MARK" closed for a move; someone else is on file as "M LINDSAY". The same
     initial is no better a match than the closed account's full first name."""
     engine, config = trusted_hub
-    moved = {"end_date": "2026-02-20", "end_reason": "MOVED OUT", "status": "CLOSED"}
-    mark = add(engine, "ctax", "MARK", "LINDSAY, MARK", 100, moved)
-    initial = add(engine, "ctax", "INIT", "LINDSAY, M", 300, moved)
+    mark = add(engine, "ctax", "MARK", "LINDSAY, MARK", 100, MOVED_OUT)
+    initial = add(engine, "ctax", "INIT", "LINDSAY, M", 300, MOVED_OUT)
     new = add(engine, "ctax", "NEW", "LINDSAY, M", 200)
     records, existing, clusters = people([mark, initial], [new])
     with Session(engine) as s:
         found = move_evidence_pairs(s, config, records, clusters, existing, now=NOW, standardised=standardised(records))
-    assert sorted(map(tuple, found[["unique_id_l", "unique_id_r"]].values.tolist())) == sorted([key(mark, new), key(initial, new)])
+    assert pair_keys(found) == sorted([key(mark, new), key(initial, new)])
 
 
 def test_names_compared_in_chunks_give_the_same_pairs() -> None:
