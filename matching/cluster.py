@@ -37,9 +37,11 @@ class _Constrained:
         self.n, self.coherent, self.must, self.cannot = n, coherent, must, cannot
 
     def __call__(self, left: np.ndarray, right: np.ndarray) -> np.ndarray:
-        ok = self.coherent(left, right) if len(left) else np.zeros(0, dtype=bool)
         keys = _keys(left, right, self.n)
-        ok = ok | isin(keys, self.must)
+        ok = isin(keys, self.must)
+        rest = ~ok
+        if rest.any():  # a must-linked pair needs no comparison (an incremental run pins every kept membership)
+            ok[rest] = self.coherent(left[rest], right[rest])
         return ok & ~isin(keys, self.cannot)
 
 

@@ -123,6 +123,46 @@ class CompareContext:
             self._derived[name] = build(self.frame)
         return self._derived[name]
 
+    def per_value(self, name: str, column: str, build, missing) -> np.ndarray:  # noqa: ANN001 - build(values) -> array
+        """A per-record array that depends on the record's ``column`` value alone, computed once per distinct value
+        (``build`` maps a Series of the distinct values to an array) and ``missing`` where the record has none."""
+        if name not in self._derived:
+            codes, uniques = self.codes(column)
+            values = np.asarray(build(pd.Series(uniques, dtype=object)))
+            self._derived[name] = np.append(values, np.asarray([missing], dtype=values.dtype))[codes]
+        return self._derived[name]
+
+    def namesakes(self, positions: np.ndarray) -> np.ndarray:
+        """Per record, :func:`~matching.conflicts.namesake_households`, exact at least at ``positions``.
+
+        A record's flag depends only on the records sharing its place and surname, so a few pairs (a nightly run's)
+        need only those households; the whole frame is flagged once the pairs touch a good part of it.
+        """
+        if "namesake" not in self._derived:
+            self._derived["namesake"] = np.zeros(len(self.frame), dtype=bool)
+            self._derived["namesake_known"] = np.zeros(len(self.frame), dtype=bool)
+        flags, known = self._derived["namesake"], self._derived["namesake_known"]
+        pending = np.unique(positions[~known[positions]])
+        if not len(pending):
+            return flags
+        if len(pending) > len(self.frame) // 8:
+            flags[:] = namesake_households(self.frame, self.deduplicated_sources)
+            known[:] = True
+            return flags
+        household = self.derived("place_and_surname", _place_and_surname_codes)
+        keys = household[pending]
+        rows = np.flatnonzero(isin(household, np.unique(keys[keys >= 0])))
+        if len(rows):
+            flags[rows] = namesake_households(self.frame.iloc[rows], self.deduplicated_sources)
+        known[rows] = True
+        known[pending] = True  # a record with no place or surname is no namesake
+        return flags
+
+    def known_namesakes(self, flags: np.ndarray) -> None:
+        """Every record's namesake flag, computed elsewhere over whole households (the Spark engine's buckets)."""
+        self._derived["namesake"] = np.asarray(flags, dtype=bool)
+        self._derived["namesake_known"] = np.ones(len(flags), dtype=bool)
+
     def nickname_keys(self) -> np.ndarray:
         if self._nick is None:
             self._nick = nickname_pair_keys(self.codes("first_name")[1])
@@ -162,6 +202,18 @@ def _select(conditions: list[np.ndarray], null: np.ndarray) -> np.ndarray:
     return gamma
 
 
+def _place_and_surname_codes(frame: pd.DataFrame) -> np.ndarray:
+    """One integer per (place, surname) as :func:`~matching.conflicts.namesake_households` groups records (the
+    UPRN, else the address); -1 where either is missing."""
+    none = pd.Series(pd.NA, index=frame.index, dtype=object)
+    uprn = pd.factorize(frame["uprn"] if "uprn" in frame else none, use_na_sentinel=True)[0].astype(np.int64)
+    address = pd.factorize(frame["address"] if "address" in frame else none, use_na_sentinel=True)[0].astype(np.int64)
+    place = np.where(uprn >= 0, uprn, np.where(address >= 0, uprn.max(initial=0) + 1 + address, -1))
+    last = pd.factorize(frame["last_name"] if "last_name" in frame else none, use_na_sentinel=True)[0].astype(np.int64)
+    key = place * (last.max(initial=0) + 1) + last
+    return np.where((place >= 0) & (last >= 0), key, -1)
+
+
 def _pair_codes(ctx: CompareContext, column: str, left: np.ndarray, right: np.ndarray):  # noqa: ANN202
     codes, _ = ctx.codes(column)
     a, b = codes[left], codes[right]
@@ -183,24 +235,27 @@ def _first_name(ctx: CompareContext, left: np.ndarray, right: np.ndarray) -> np.
 
 def _middle_first(ctx: CompareContext, left: np.ndarray, right: np.ndarray) -> np.ndarray:
     """Someone known by a middle name: one side's first name is the other's first middle name."""
-    if "middle_first" not in ctx.frame.columns:
-        middle_first = ctx.frame["middle_names"].astype("string").str.split(" ").str[0]
-        as_first = pd.Categorical(middle_first, categories=ctx.codes("first_name")[1]).codes
-        ctx.frame["middle_first"] = as_first.astype(np.int64)
-    first, middle = ctx.codes("first_name")[0], ctx.frame["middle_first"].to_numpy()
+    middle = ctx.per_value("middle_first", "middle_names", lambda v: pd.Categorical(
+        _first_token(v), categories=ctx.codes("first_name")[1]).codes.astype(np.int64), -1)
+    first = ctx.codes("first_name")[0]
     fl, fr, ml, mr = first[left], first[right], middle[left], middle[right]
     return ((fl >= 0) & (fl == mr)) | ((fr >= 0) & (fr == ml))
 
 
+def _first_token(values: pd.Series) -> pd.Series:
+    """The first space-separated word of each value (a first middle name)."""
+    return values.astype("string").str.split(" ").str[0]
+
+
 def _middle_conflict(ctx: CompareContext, left: np.ndarray, right: np.ndarray) -> np.ndarray:
     """Both have a first middle name and they differ (an initial only conflicts with a different initial)."""
-    if "middle_token" not in ctx.frame.columns:
-        token = ctx.frame["middle_names"].astype("string").str.split(" ").str[0]
-        ctx.frame["middle_token"] = token.astype(object)
-        ctx.frame["middle_initial"] = token.str[0].astype(object)
-    ta, tb, tnull = _pair_codes(ctx, "middle_token", left, right)
-    ia, ib, _ = _pair_codes(ctx, "middle_initial", left, right)
-    lengths = ctx.derived("middle_len", lambda f: f["middle_token"].astype("string").str.len().fillna(0).to_numpy())
+    token = ctx.per_value("middle_token", "middle_names", lambda v: pd.factorize(_first_token(v))[0].astype(np.int64), -1)
+    initial = ctx.per_value("middle_initial", "middle_names",
+                            lambda v: pd.factorize(_first_token(v).str[0])[0].astype(np.int64), -1)
+    lengths = ctx.per_value("middle_len", "middle_names",
+                            lambda v: _first_token(v).str.len().fillna(0).to_numpy(dtype=np.int64), 0)
+    ta, tb, tnull = token[left], token[right], (token[left] < 0) | (token[right] < 0)
+    ia, ib = initial[left], initial[right]
     one_initial = (lengths[left] == 1) | (lengths[right] == 1)
     return ~tnull & (ta != tb) & ~(one_initial & (ia == ib))
 
@@ -228,7 +283,8 @@ def _last_name(ctx: CompareContext, left: np.ndarray, right: np.ndarray) -> np.n
 
 def _middle(ctx: CompareContext, left: np.ndarray, right: np.ndarray) -> np.ndarray:
     a, b, null = _pair_codes(ctx, "middle_names", left, right)
-    initial = ctx.derived("middle_initial_str", lambda f: f["middle_names"].astype("string").str[0].fillna("").to_numpy(dtype=object))
+    initial = ctx.per_value("middle_initial_str", "middle_names",
+                            lambda v: v.astype("string").str[0].fillna("").to_numpy(dtype=object), "")
     return _select([a == b, initial[left] == initial[right]], null)
 
 
@@ -361,7 +417,7 @@ def _compare_chunk(ctx: CompareContext, left: np.ndarray, right: np.ndarray) -> 
     person_level = ((dob >= 0) & (dob <= LEVELS["date_of_birth"].index("one_edit"))) | identifier
     if "email" in gammas:
         person_level |= gammas["email"] == 0
-    namesake = ctx.derived("namesake", lambda f: namesake_households(f, ctx.deduplicated_sources))
+    namesake = ctx.namesakes(np.concatenate([left, right]))
     ua, ub, unull = _pair_codes(ctx, "uprn", left, right)
     place = ~unull & (ua == ub)
     if "address" in gammas:

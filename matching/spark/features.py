@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-import numpy as np
 import pandas as pd
 
 from matching.compare import CompareContext
@@ -21,7 +20,6 @@ if TYPE_CHECKING:
     from pyspark.sql import Column, DataFrame
 
 NAMESAKE = "_namesake"
-NAMESAKE_DERIVED = "namesake"  # the name compare.py caches namesake_households under (ctx.derived)
 _GROUP = "_household_bucket"
 
 
@@ -57,5 +55,4 @@ def with_namesake(standardised: DataFrame, settings: MatchSettings, buckets: int
 def prime_context(ctx: CompareContext, rows: pd.DataFrame) -> None:
     """Hand the whole-data per-record features to a context built over a bucket (before ``compare_pairs``)."""
     if NAMESAKE in rows.columns:
-        values = rows[NAMESAKE].to_numpy(dtype=bool)
-        ctx.derived(NAMESAKE_DERIVED, lambda _frame: np.asarray(values, dtype=bool))
+        ctx.known_namesakes(rows[NAMESAKE].to_numpy(dtype=bool))

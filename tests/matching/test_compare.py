@@ -74,3 +74,26 @@ def test_vectorised_over_many_pairs() -> None:
     left, right = np.array([0, 0, 2, 3, 4]), np.array([1, 2, 3, 0, 0])
     g = compare_pairs(ctx, left, right).gammas["first_name"].tolist()
     assert g == [1, 6, 1, 6, NULL]  # ann~anne is a listed nickname pair
+
+
+def test_namesake_flags_for_a_few_records_equal_those_of_the_whole_frame() -> None:
+    """A nightly run flags only the households its pairs touch; each flag equals the whole frame's."""
+    import pandas as pd
+
+    from matching.conflicts import namesake_households
+
+    frame = pd.DataFrame({
+        "uprn": ["1", "1", "1", "2", "2", None, None, "3", "3"],
+        "address": [None, None, None, None, None, "4 elm rd", "4 elm rd", None, None],
+        "last_name": ["watson", "watson", "watson", "reid", "reid", "bell", "bell", "kerr", "kerr"],
+        "first_name": ["owen", "owen", "o", "ian", "ian", "ann", "ann", "m", "mary"],
+        "first_metaphone": ["ON", "ON", None, "IN", "IN", "AN", "AN", None, "MR"],
+        "name_suffix": [None, "jr", None, None, None, None, None, None, None],
+        "date_of_birth": [None, None, None, "1950-01-01", "1990-01-01", None, None, None, None],
+        "source": ["er", "er", "ct", "ct", "ct", "er", "er", "ct", "ct"],
+    })
+    whole = namesake_households(frame, ("er",))
+    assert whole.any() and not whole.all()
+    for positions in ([0], [3, 8], [5], [2, 7], list(range(9))):
+        ctx = CompareContext(frame, (), deduplicated_sources=("er",))
+        assert ctx.namesakes(np.array(positions))[positions].tolist() == whole[positions].tolist(), positions

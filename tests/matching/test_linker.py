@@ -297,3 +297,22 @@ def test_a_hub_with_no_candidate_pairs_links_nobody_instead_of_failing() -> None
     result = link_people(records)
     assert result.clusters["cluster_id"].nunique() == 6
     assert 0 < result.model.prior < 1
+
+
+def test_must_linked_pairs_are_not_compared_again() -> None:
+    """A component pinned together by must-links (every kept membership, in an incremental run) is coherent without
+    comparing its pairs: only the pairs with no must-link are looked at."""
+    import numpy as np
+
+    from matching.cluster import cluster_records
+
+    asked: list[tuple[int, int]] = []
+
+    def coherent(left: np.ndarray, right: np.ndarray) -> np.ndarray:
+        asked.extend(zip(left.tolist(), right.tolist()))
+        return np.ones(len(left), dtype=bool)
+
+    labels = cluster_records(4, np.array([2]), np.array([3]), np.array([20.0]), coherent,
+                             must_link=(np.array([0, 0, 1]), np.array([1, 2, 2])))
+    assert labels.tolist() == [0, 0, 0, 0]
+    assert sorted(tuple(sorted(p)) for p in asked) == [(0, 3), (1, 3), (2, 3)]
