@@ -13,12 +13,20 @@ MAX_CLUSTER = 50  # no real person has more records; bigger clusters are not pin
 
 
 def _identity(records: pd.DataFrame) -> pd.DataFrame:
-    ident = records.set_index(PersonRecord.unique_id)
-    out = pd.DataFrame(index=ident.index)
+    """Per record (indexed by ``unique_id``), one integer code per ``IDENTITY`` field: equal normalised values (trimmed,
+    upper case, the first letter of a first name) share a code, and -1 is missing. Each distinct value is normalised
+    once."""
+    out = pd.DataFrame(index=pd.Index(records[PersonRecord.unique_id]))
     for col, prefix in IDENTITY:
-        values = ident[col].astype("string").str.strip().str.upper() if col in ident else pd.Series(pd.NA, index=ident.index)
+        if col not in records:
+            out[col] = np.full(len(records), -1, dtype=np.int64)
+            continue
+        raw_codes, raw = pd.factorize(records[col], use_na_sentinel=True)
+        values = pd.Series(raw, dtype=object).astype("string").str.strip().str.upper()
         values = values.where(values != "")
-        out[col] = values.str[:prefix] if prefix else values
+        values = values.str[:prefix] if prefix else values
+        codes = pd.factorize(values, use_na_sentinel=True)[0].astype(np.int64)
+        out[col] = np.append(codes, -1)[raw_codes]
     return out
 
 
@@ -27,8 +35,7 @@ def _conflict(pairs: pd.DataFrame, ident: pd.DataFrame) -> pd.Series:
     left, right = ident.index.get_indexer(pairs["unique_id_l"]), ident.index.get_indexer(pairs["unique_id_r"])
     conflict = np.zeros(len(pairs), dtype=bool)
     for col in ident.columns:
-        codes, _ = pd.factorize(ident[col], use_na_sentinel=True)  # equal values, equal codes; missing is -1
-        codes = np.append(codes, -1)  # a record not in ``ident`` holds nothing
+        codes = np.append(ident[col].to_numpy(dtype=np.int64), -1)  # a record not in ``ident`` holds nothing
         a, b = codes[left], codes[right]
         conflict |= (a >= 0) & (b >= 0) & (a != b)
     return pd.Series(conflict, index=pairs.index)
@@ -91,7 +98,7 @@ def identifier_links(records: pd.DataFrame, changed_ids: set[str], current: pd.D
     if current.empty or not changed_ids:
         return set()
     ident = _identity(records)
-    keyed = ident.dropna(subset=["date_of_birth", "nino"])
+    keyed = ident[(ident["date_of_birth"] >= 0) & (ident["nino"] >= 0)]
     new = keyed[keyed.index.isin(changed_ids)].reset_index()
     member_of = current.set_index("unique_id")["cluster_id"]
     old = keyed[keyed.index.isin(member_of.index)].reset_index()

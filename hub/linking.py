@@ -225,11 +225,17 @@ def _labelled_pairs(session: Session) -> pd.DataFrame | None:
 
 
 def _pair_ids(session: Session, left_ids: list[int]) -> dict[tuple[int, int], int]:
-    found: dict[tuple[int, int], int] = {}
+    return {k: v[0] for k, v in _stored_pairs(session, left_ids).items()}
+
+
+def _stored_pairs(session: Session, left_ids: list[int]) -> dict[tuple[int, int], tuple[int, float, str, str | None]]:
+    """``(record_id_l, record_id_r) -> (id, match_weight, band, rule)`` of the stored pairs of these left records."""
+    found: dict[tuple[int, int], tuple[int, float, str, str | None]] = {}
     for start in range(0, len(left_ids), CHUNK):
-        for pid, a, b in session.execute(select(MatchPair.id, MatchPair.record_id_l, MatchPair.record_id_r)
-                                         .where(MatchPair.record_id_l.in_(left_ids[start : start + CHUNK]))):
-            found[(a, b)] = pid
+        for pid, a, b, weight, band, rule in session.execute(
+                select(MatchPair.id, MatchPair.record_id_l, MatchPair.record_id_r, MatchPair.match_weight,
+                       MatchPair.band, MatchPair.rule).where(MatchPair.record_id_l.in_(left_ids[start : start + CHUNK]))):
+            found[(a, b)] = (pid, weight, band, rule)
     return found
 
 
@@ -249,9 +255,12 @@ def _store_pairs(session: Session, pairs: pd.DataFrame, clusters: pd.DataFrame, 
              "explanation": {c: _plain(r[c]) for c in expl_cols}, "run_id": run_id}
             for r in kept.to_dict(orient="records")]
     left_ids = sorted(set(kept["l"]))
-    existing = _pair_ids(session, left_ids)
-    updates = [{"id": existing[(x["record_id_l"], x["record_id_r"])], **x} for x in rows
-               if (x["record_id_l"], x["record_id_r"]) in existing]
+    stored = _stored_pairs(session, left_ids)
+    existing = {k: v[0] for k, v in stored.items()}
+    # a pair scored as before (weight, band and rule) is not rewritten: its run_id says when its verdict last changed
+    updates = [{"id": stored[k][0], **x} for x in rows
+               if (k := (x["record_id_l"], x["record_id_r"])) in stored
+               and stored[k][1:] != (x["match_weight"], x["band"], x["rule"])]
     fresh = [x for x in rows if (x["record_id_l"], x["record_id_r"]) not in existing]
     if updates:
         session.execute(update(MatchPair), updates)

@@ -28,7 +28,7 @@ class MatchPair(Base):
     band: Mapped[str] = mapped_column(String(8))
     rule: Mapped[Optional[str]] = mapped_column(String(64))
     explanation: Mapped[Optional[dict[str, Any]]]
-    run_id: Mapped[Optional[int]] = mapped_column(ForeignKey("run.id"))
+    run_id: Mapped[Optional[int]] = mapped_column(ForeignKey("run.id"))  # the run that last changed its verdict
     scored_at: Mapped[created_at]
 
 
