@@ -53,8 +53,9 @@ def input_digests(records: pd.DataFrame) -> np.ndarray:
 
 
 def _missing_as_none(frame: pd.DataFrame) -> pd.DataFrame:
-    """Missing text as ``None``, as :func:`standardise_people` gives it (a stored copy may come back with NaN)."""
-    out = frame.copy()
+    """Missing text as ``None``, as :func:`standardise_people` gives it (a stored copy may come back with NaN), in
+    place: ``frame`` is the caller's own copy."""
+    out = frame
     for column in out.columns:
         if out[column].dtype == object:
             missing = out[column].isna().to_numpy()
@@ -86,25 +87,44 @@ def standardise_reusing(records: pd.DataFrame, previous: pd.DataFrame | None, *,
     digests = input_digests(records)
     ids = records[P.unique_id].astype(str).to_numpy(dtype=object)
     reuse = np.zeros(len(records), dtype=bool)
-    kept = None
+    prev, pos = None, None
     if previous is not None and len(previous) and DIGEST in previous.columns:
         prev = previous.drop_duplicates(P.unique_id, keep="last")
-        prev.index = pd.Index(prev[P.unique_id].astype(str))
-        pos = prev.index.get_indexer(ids)
+        pos = pd.Index(prev[P.unique_id].astype(str)).get_indexer(ids)
         found = pos >= 0
         reuse[found] = prev[DIGEST].to_numpy(dtype=np.uint64)[pos[found]] == digests[found]
-        kept = _missing_as_none(prev.iloc[pos[reuse]].drop(columns=[DIGEST]))
     todo = records.loc[~reuse]
     fresh = standardise_people(todo, extra_columns=extra_columns) if len(todo) else None
-    if kept is None or not len(kept):
-        out = fresh if fresh is not None else standardise_people(records, extra_columns=extra_columns)
+    if not reuse.any():
+        out = (fresh if fresh is not None else standardise_people(records, extra_columns=extra_columns)).copy()
     else:
-        parts = [kept.set_axis(np.flatnonzero(reuse))]
+        out = _stored_rows(prev, np.where(reuse, pos, 0))  # a stored row for every record; not reused ones replaced
         if fresh is not None:
-            parts.append(fresh[kept.columns].set_axis(np.flatnonzero(~reuse)))
-        out = pd.concat(parts).sort_index()
-        out.index = pd.RangeIndex(len(out))
-    out = out.copy()
+            out = _with_fresh_rows(out, fresh, np.flatnonzero(~reuse))
     out[DIGEST] = digests
     out.attrs[STANDARDISED_FLAG] = True
     return out, int((~reuse).sum())
+
+
+def _stored_rows(prev: pd.DataFrame, positions: np.ndarray) -> pd.DataFrame:
+    """The stored standardised rows at ``positions`` (one copy), missing text as ``None``."""
+    columns = [j for j, c in enumerate(prev.columns) if c != DIGEST]
+    out = prev.iloc[positions, columns]
+    out.index = pd.RangeIndex(len(out))
+    return _missing_as_none(out)
+
+
+def _with_fresh_rows(stored: pd.DataFrame, fresh: pd.DataFrame, rows: np.ndarray) -> pd.DataFrame:
+    """``stored`` with ``rows`` replaced by ``fresh`` (in order). In place when every column keeps its dtype; otherwise
+    as ``pd.concat`` would type the union."""
+    fresh = fresh[stored.columns]
+    if all(stored[c].dtype == fresh[c].dtype for c in stored.columns):
+        for j in range(len(stored.columns)):
+            stored.iloc[rows, j] = fresh.iloc[:, j].to_numpy()
+        return stored
+    keep = np.ones(len(stored), dtype=bool)
+    keep[rows] = False
+    parts = [stored[keep].set_axis(np.flatnonzero(keep)), fresh.set_axis(rows)]
+    out = pd.concat(parts).sort_index()
+    out.index = pd.RangeIndex(len(out))
+    return out
