@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import pandas as pd
-from sqlalchemy import Engine, insert, select, update
+from sqlalchemy import Engine, String, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from hub.golden import GoldenSummary, apply_clusters, drop_deleted_records, orphaned_persons
@@ -55,18 +55,21 @@ def linked_hash(content_hash: str, address_hash: str | None) -> str:
 
 def load_person_records(session: Session) -> pd.DataFrame:
     """Every live person record as the matcher's input (``unique_id`` is the record id as text)."""
-    cols = [SourceRecord.id, SourceSystem.name.label("source"), SourceRecord.content_hash, SourceRecord.address_hash,
+    # linked_hash() of every record, computed by the database (two fewer 64-character columns to read)
+    new_linked_hash = (func.substr(SourceRecord.content_hash, 1, 32, type_=String)
+                       + func.substr(func.coalesce(SourceRecord.address_hash, ""), 1, 32, type_=String)).label("new_linked_hash")
+    cols = [SourceRecord.id, SourceSystem.name.label("source"), new_linked_hash,
             SourceRecord.linked_hash, SourceRecord.uprn.label("source_uprn"), SourceRecord.matched_uprn,
             SourceRecord.address_band, SourceRecord.last_changed, *[getattr(SourceRecord, f) for f in MATCH_FIELDS]]
+    cols.append(Xref.person_id)  # the golden person holding it (None for a record not linked yet)
     stmt = (select(*cols).join(SourceSystem, SourceSystem.id == SourceRecord.source_id)
+            .outerjoin(Xref, Xref.source_record_id == SourceRecord.id)
             .where(SourceRecord.deleted.is_(False), SourceRecord.kind == "person"))
     frame = pd.DataFrame(session.execute(stmt).all(), columns=[c.key for c in cols])
     trusted = frame["matched_uprn"].where(frame["address_band"] == Band.AUTO)
     uprn = pd.to_numeric(frame["source_uprn"].where(frame["source_uprn"].notna(), trusted)).astype("Int64")
     frame[PersonRecord.uprn] = uprn.astype("string").astype(object).where(uprn.notna(), None)
     frame[PersonRecord.unique_id] = frame["id"].astype(str)
-    # linked_hash() of every record, vectorised
-    frame["new_linked_hash"] = frame["content_hash"].str[:32] + frame["address_hash"].fillna("").str[:32]
     return frame
 
 
@@ -82,12 +85,12 @@ def steward_constraints(session: Session) -> tuple[set[tuple[str, str]], set[tup
     return must, cannot
 
 
-def existing_clusters(session: Session) -> pd.DataFrame:
-    """Current golden memberships (``unique_id, cluster_id``): incremental runs grow them, never unpick them."""
-    rows = pd.DataFrame(session.connection().execute(select(Xref.source_record_id, Xref.person_id)).all(),
-                        columns=["record", "person"])
-    return pd.DataFrame({"unique_id": rows["record"].astype(str).astype(object),
-                         "cluster_id": ("p" + rows["person"].astype(str)).astype(object)})
+def existing_clusters(records: pd.DataFrame) -> pd.DataFrame:
+    """Current golden memberships (``unique_id, cluster_id``) of the live records (:func:`load_person_records`):
+    incremental runs grow them, never unpick them."""
+    held = records[records["person_id"].notna()]
+    return pd.DataFrame({"unique_id": held[PersonRecord.unique_id].to_numpy(dtype=object),
+                         "cluster_id": ("p" + held["person_id"].astype("int64").astype(str)).to_numpy(dtype=object)})
 
 
 def _latest_model(session: Session) -> dict[str, Any] | None:
@@ -129,7 +132,7 @@ def link_people_stage(engine: Engine, config: HubConfig, *, run_id: int | None, 
         affected_persons |= orphaned_persons(session)  # and any a crashed or older run left without records
 
         must, cannot = steward_constraints(session)
-        current = None if full else existing_clusters(session)
+        current = None if full else existing_clusters(records)
         if current is not None:  # people move and change names: see hub.identity_links
             # Every existing membership is pinned (the matcher's chain checks cross pairs, and a record that moved
             # no longer matches its old siblings on its own), unless identities conflict.
