@@ -29,6 +29,7 @@ from rapidfuzz.distance import OSA
 from sqlalchemy import ColumnElement, case, func, select
 from sqlalchemy.orm import Session
 
+from hub.identity_households import companions, origins, recent_residences, singled_out_by_household
 from hub.survivorship_status import END_DATE, record_status
 from schemas import Run, SourceRecord, SourceSystem
 from schemas.columns import Band, PairFrame, PersonRecord
@@ -432,8 +433,10 @@ def unclosed_evidence_pairs(session: Session, config: HubConfig, records: pd.Dat
     starts = starts[starts[PersonRecord.unique_id].isin(trusted)]
     if starts.empty:
         return empty
-    new_names = _names(starts, names)
-    others = records[~records[PersonRecord.unique_id].isin(set(starts[PersonRecord.unique_id]))]
+    arrivals = _arrived_with(session, config, records, clusters, starts, now=now)
+    askers = pd.concat([starts, arrivals], ignore_index=True) if len(arrivals) else starts
+    new_names = _names(askers, names)
+    others = records[~records[PersonRecord.unique_id].isin(set(askers[PersonRecord.unique_id]))]
     if names is None:
         others = _name_filter(others, new_names)
     if others.empty:
@@ -452,6 +455,8 @@ def unclosed_evidence_pairs(session: Session, config: HubConfig, records: pd.Dat
     held = _names(records[records[PersonRecord.unique_id].isin(set(held["unique_id"]))], names).assign(
         cluster_id=lambda t: t["unique_id"].map(cl))
     cand = _middle_initial_singles_out(_without_contradicted_holders(cand, held))
+    cand = _narrowed_by_household(session, records, clusters, cand, askers, set(arrivals[PersonRecord.unique_id]),
+                                  now=now)
     # exactly one other person holds the name
     cand = cand[cand.groupby("unique_id_new")["cluster_old"].transform("nunique") == 1]
     if cand.empty:
@@ -468,6 +473,53 @@ def unclosed_evidence_pairs(session: Session, config: HubConfig, records: pd.Dat
     cand = cand.assign(_trusted=cand["unique_id_old"].map(status["trusted"]).fillna(False).astype(bool))
     cand = cand.sort_values(["unique_id_new", "tier", "_trusted", "unique_id_old"], ascending=[True, True, False, True])
     return cand.drop_duplicates("unique_id_new")[["unique_id_new", "unique_id_old"]]
+
+
+def _arrived_with(session: Session, config: HubConfig, records: pd.DataFrame, clusters: pd.DataFrame,
+                  starts: pd.DataFrame, *, now: dt.datetime) -> pd.DataFrame:
+    """Records of a trusted source, live, that arrived recently (first seen within ``MOVE_WINDOW``, after the hub's
+    first load) at a start's UPRN and are still persons of their own: a household member who moved in with the
+    start, told to another department a few days earlier (:mod:`hub.identity_households`)."""
+    uid = records[PersonRecord.unique_id]
+    places = set(starts[PersonRecord.uprn].dropna())
+    sizes = clusters["cluster_id"].value_counts()
+    alone = uid.map(clusters.set_index("unique_id")["cluster_id"]).map(sizes) == 1
+    near = records[records[PersonRecord.uprn].isin(places) & ~uid.isin(set(starts[PersonRecord.unique_id])) & alone]
+    after_first_load = _after_first_load(session)
+    if near.empty or after_first_load is None:
+        return near.iloc[:0]
+    since = (now - MOVE_WINDOW).replace(tzinfo=None) if now.tzinfo else now - MOVE_WINDOW
+    since = max(since, after_first_load.replace(tzinfo=None))
+    ids = [int(i) for i in near[PersonRecord.unique_id]]
+    near = near[near[PersonRecord.unique_id].isin(_record_ids_where(session, ids, SourceRecord.first_seen >= since))]
+    if near.empty:
+        return near
+    status = _status(session, config, [int(i) for i in near[PersonRecord.unique_id]], now)
+    return near[near[PersonRecord.unique_id].isin(set(status.loc[status["trusted"] & status["live"], "id"]))]
+
+
+def _narrowed_by_household(session: Session, records: pd.DataFrame, clusters: pd.DataFrame, cand: pd.DataFrame,
+                           askers: pd.DataFrame, arrivals: set[str], *, now: dt.datetime) -> pd.DataFrame:
+    """``cand`` with each new record's holders narrowed by the household it arrives with
+    (:func:`hub.identity_households.singled_out_by_household`)."""
+    if cand.empty:
+        return cand
+    uprn = pd.to_numeric(_uprn_of(records), errors="coerce")
+    cl = clusters.set_index("unique_id")["cluster_id"]
+
+    def placed(ids: pd.Series) -> pd.DataFrame:
+        return pd.DataFrame({"unique_id": ids.to_numpy(), "uprn": ids.map(uprn).to_numpy(),
+                             "cluster": ids.map(cl).to_numpy()}).dropna(subset=["uprn"])
+
+    ask = placed(askers[PersonRecord.unique_id].astype(str))
+    near = placed(records.loc[records[PersonRecord.unique_id].map(uprn).isin(set(ask["uprn"])), PersonRecord.unique_id])
+    pairs = companions(ask, near)
+    moved_from = recent_residences(session, [int(i) for i in pairs["unique_id_comp"].unique()], now - MOVE_WINDOW)
+    members = clusters[clusters["cluster_id"].isin(set(cand["cluster_old"]) | set(pairs["cluster_comp"]))]
+    homes = pd.DataFrame({"cluster_old": members["cluster_id"].to_numpy(),
+                          "uprn": members["unique_id"].map(uprn).to_numpy()}).dropna().drop_duplicates()
+    came_from = origins(pairs, moved_from, cand, homes)
+    return singled_out_by_household(cand, came_from, homes, arrivals, max_namesakes=MAX_NAMESAKES)
 
 
 def _without_contradicted_holders(cand: pd.DataFrame, held: pd.DataFrame) -> pd.DataFrame:

@@ -6,12 +6,12 @@ import datetime as dt
 
 import pandas as pd
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from hub.identity_moves import MOVE_RULE, closure_evidence_pairs, move_evidence_pairs, name_table, with_move_evidence
 from matching import standardise_people
-from schemas import Run, SourceRecord, SourceSystem
+from schemas import Residence, Run, SourceRecord, SourceSystem
 
 NOW = dt.datetime(2026, 3, 1, tzinfo=dt.timezone.utc)
 
@@ -392,3 +392,117 @@ def test_a_persons_own_records_do_not_crowd_out_the_name_written_another_way(tru
     with Session(engine) as s:
         found = move_evidence_pairs(s, config, records, clusters, existing, now=NOW, standardised=standardised(records))
     assert [tuple(p) for p in found[["unique_id_l", "unique_id_r"]].values.tolist()] == [key(g_a, new_george)]
+
+
+def moved_recently(engine, record: dict, *, from_uprn: int, to_uprn: int, days_ago: int) -> None:
+    """Give ``record`` a golden person whose residence at ``from_uprn`` ended ``days_ago`` (a move to ``to_uprn``)."""
+    from schemas import GoldenPerson, Residence, Xref
+
+    ended = (NOW - dt.timedelta(days=days_ago)).replace(tzinfo=None)
+    with Session(engine) as s, s.begin():
+        person = GoldenPerson(status="active", uprn=to_uprn)
+        s.add(person)
+        s.flush()
+        s.add(Xref(source_record_id=int(record["unique_id"]), person_id=person.person_id, uprn=to_uprn,
+                   link_band="singleton"))
+        s.add_all([Residence(person_id=person.person_id, uprn=from_uprn, from_date=ended - dt.timedelta(days=900),
+                             to_date=ended),
+                   Residence(person_id=person.person_id, uprn=to_uprn, from_date=ended)])
+
+
+def test_a_household_member_who_just_moved_singles_out_the_namesake_who_moved_with_them(trusted_hub,
+                                                                                      standardised) -> None:
+    """Thomas Watt has just moved to 200 (from 150, says his residence history; his roll entry still says 100).
+    "WATT, LINDA" is newly at 200, and three Linda Watts live in the hub: the one at 100 is the question. John
+    Alexander has just moved from 600 to 700 and "SMITH, JOAN" is newly at 700: of two Joan Smiths, the one at 600.
+    Not when the moves were long ago."""
+    engine, config = trusted_hub
+    thomas, his_roll = add(engine, "ctax", "TW", "WATT, THOMAS", 200), add(engine, "ctax", "TWR", "WATT, THOMAS R", 100)
+    lindas = [add(engine, "ctax", f"LW{u}", "WATT, LINDA", u) for u in (100, 300, 400)]
+    new_linda = add(engine, "ctax", "NEWL", "WATT, LINDA", 200)
+    john = add(engine, "ctax", "JA", "ALEXANDER, JOHN", 700)
+    joans = [add(engine, "ctax", f"JS{u}", "SMITH, JOAN", u) for u in (600, 610)]
+    new_joan = add(engine, "ctax", "NEWJ", "SMITH, JOAN", 700)
+    records, existing, clusters = people([thomas, his_roll, *lindas, john, *joans], [new_linda, new_joan])
+    existing.loc[existing["unique_id"] == his_roll["unique_id"], "cluster_id"] = "p0"  # one person, two records
+    clusters.loc[clusters["unique_id"] == his_roll["unique_id"], "cluster_id"] = "p0"
+    moved_recently(engine, thomas, from_uprn=150, to_uprn=200, days_ago=5)
+    moved_recently(engine, john, from_uprn=600, to_uprn=700, days_ago=5)
+    with Session(engine) as s:
+        found = move_evidence_pairs(s, config, records, clusters, existing, now=NOW, standardised=standardised(records))
+    assert pair_keys(found) == sorted([key(lindas[0], new_linda), key(joans[0], new_joan)])
+    assert set(found["rule"]) == {MOVE_RULE}
+
+    with Session(engine) as s, s.begin():  # the moves were long ago: they say nothing about today's arrivals
+        s.execute(update(Residence).values(to_date=(NOW - dt.timedelta(days=400)).replace(tzinfo=None)))
+    with Session(engine) as s:
+        assert move_evidence_pairs(s, config, records, clusters, existing, now=NOW,
+                                   standardised=standardised(records)).empty
+
+
+def test_a_household_that_came_from_one_address_with_two_namesakes_singles_out_nobody(trusted_hub, standardised) -> None:
+    engine, config = trusted_hub
+    thomas = add(engine, "ctax", "TW", "WATT, THOMAS", 200)
+    mother, daughter = add(engine, "ctax", "LW1", "WATT, LINDA", 100), add(engine, "ctax", "LW2", "WATT, LINDA", 100)
+    other = add(engine, "ctax", "LW3", "WATT, LINDA", 300)
+    new_linda = add(engine, "ctax", "NEWL", "WATT, LINDA", 200)
+    records, existing, clusters = people([thomas, mother, daughter, other], [new_linda])
+    moved_recently(engine, thomas, from_uprn=100, to_uprn=200, days_ago=5)
+    with Session(engine) as s:
+        assert move_evidence_pairs(s, config, records, clusters, existing, now=NOW,
+                                   standardised=standardised(records)).empty
+
+
+def test_two_namesakes_who_arrive_together_single_each_other_out(trusted_hub, standardised) -> None:
+    """Rachel Miller became a tenant at 200 four days ago, Henry Miller today. Two Henry Millers and three Rachel
+    Millers live in the hub; only at 100 do a Henry and a Rachel live together. Both are put to a steward. Rachel
+    alone, or a Rachel who arrived before the hub's last window, is no question."""
+    engine, config = trusted_hub
+    henrys = [add(engine, "ctax", f"HM{u}", "MILLER, HENRY", u) for u in (100, 500)]
+    rachels = [add(engine, "ctax", f"RM{u}", "MILLER, RACHEL", u) for u in (100, 300, 400)]
+    rachel = add(engine, "ctax", "NEWR", "MILLER, RACHEL", 200, days_ago=4)
+    henry = add(engine, "ctax", "NEWH", "MILLER, HENRY", 200, days_ago=0)
+    with Session(engine) as s, s.begin():  # the hub's first load ran before them all, and a run since
+        s.add_all([Run(kind="full", status="ok", started_at=(NOW - dt.timedelta(days=60)).replace(tzinfo=None)),
+                   Run(kind="incremental", status="ok", started_at=(NOW - dt.timedelta(days=59)).replace(tzinfo=None))])
+    records, existing, clusters = people([*henrys, *rachels, rachel], [henry])
+    with Session(engine) as s:
+        found = move_evidence_pairs(s, config, records, clusters, existing, now=NOW, standardised=standardised(records))
+    assert pair_keys(found) == sorted([key(henrys[0], henry), key(rachels[0], rachel)])
+
+    records, existing, clusters = people([*henrys, *rachels], [rachel])  # Rachel on her own day: three holders
+    with Session(engine) as s:
+        assert move_evidence_pairs(s, config, records, clusters, existing, now=NOW,
+                                   standardised=standardised(records)).empty
+    with Session(engine) as s, s.begin():  # Rachel has lived there longer than a move window
+        s.get(SourceRecord, int(rachel["unique_id"])).first_seen = (NOW - dt.timedelta(days=120)).replace(tzinfo=None)
+    records, existing, clusters = people([*henrys, *rachels, rachel], [henry])
+    with Session(engine) as s:
+        assert move_evidence_pairs(s, config, records, clusters, existing, now=NOW,
+                                   standardised=standardised(records)).empty
+
+
+def test_a_pair_scored_as_before_is_not_rewritten(trusted_hub) -> None:
+    """A nightly run re-scores a changed record's pairs; one whose weight, band and rule are as stored keeps its row
+    untouched (its run_id says when its verdict last changed). A new verdict is written."""
+    from hub.linking import _store_pairs
+    from schemas import MatchPair
+
+    engine, _ = trusted_hub
+    a, b = add(engine, "ctax", "A", "HUGHES, GRANT", 100), add(engine, "ctax", "B", "HUGHES, GRANT", 100)
+    clusters = pd.DataFrame({"record_id": [int(a["unique_id"]), int(b["unique_id"])], "cluster_id": ["p1", "p1"]})
+
+    def scored(weight: float) -> pd.DataFrame:
+        return pd.DataFrame({"unique_id_l": [a["unique_id"]], "unique_id_r": [b["unique_id"]], "match_weight": [weight],
+                             "match_probability": [0.99], "band": ["auto"], "rule": [""], "weight_dob": [weight]})
+
+    with Session(engine) as s, s.begin():
+        s.add_all([Run(kind="incremental", status="ok"), Run(kind="incremental", status="ok"),
+                   Run(kind="incremental", status="ok")])
+    for run_id, weight in ((1, 20.5), (2, 20.5), (3, 18.0)):
+        with Session(engine) as s, s.begin():
+            _store_pairs(s, scored(weight), clusters, set(), run_id)
+        with Session(engine) as s:
+            pair = s.scalars(select(MatchPair)).one()
+            assert (pair.run_id, pair.match_weight) == ({1: 1, 2: 1, 3: 3}[run_id], weight)
+            assert pair.explanation == {"weight_dob": weight}
