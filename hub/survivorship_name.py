@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import string
 
 import pandas as pd
 from rapidfuzz.distance import OSA
@@ -20,13 +21,29 @@ SPELLING_SIMILARITY = 0.75  # above this two surname keys are one name spelt two
 NAME_PARTS = ("title", "first_name", "middle_names", "last_name")
 
 
+_ASCII_LOWER = frozenset(string.ascii_lowercase)
+
+
 def _as_written(token: object, raw: object) -> object:
     """``token`` (lower-case, from the parser) in the spelling of the raw text when it appears there as a word."""
     if not isinstance(token, str) or not isinstance(raw, str):
         return token
+    if token and raw.isascii() and token.isascii() and "'" not in raw and "`" not in raw:
+        return _as_written_plain(token, raw)
     spelt = "['’`]?".join(re.escape(c) for c in token)  # the parser drops apostrophes: O'Neil is "oneil"
     found = re.search(rf"(?<![A-Za-z]){spelt}(?![A-Za-z])", raw, flags=re.IGNORECASE)
     return found.group(0) if found else token.title()
+
+
+def _as_written_plain(token: str, raw: str) -> str:
+    """:func:`_as_written` for ASCII text without apostrophes, by plain search (no pattern to compile per record)."""
+    low, word, start = raw.lower(), token.lower(), 0
+    while (i := low.find(word, start)) >= 0:
+        end = i + len(word)
+        if (i == 0 or low[i - 1] not in _ASCII_LOWER) and (end == len(low) or low[end] not in _ASCII_LOWER):
+            return raw[i:end]
+        start = i + 1
+    return token.title()
 
 
 def fill_name_parts(records: pd.DataFrame) -> pd.DataFrame:

@@ -82,3 +82,22 @@ def test_a_lead_name_system_gives_name_parts_and_its_new_surname_is_seen() -> No
     assert records.loc[0, ["title", "first_name", "last_name"]].tolist() == ["Ms", "Ava", "Wood"]
     chosen = choose_last_name(records, pd.Series({"c": "Wood"}))
     assert chosen.loc["c", ["last_name", "last_name__rule"]].tolist() == ["KERR", "changed"]
+
+
+def test_name_parts_found_by_plain_search_as_by_the_pattern() -> None:
+    """The fast path for plain ASCII names finds the same word, in the same spelling, as the pattern does."""
+    import random
+    import re
+
+    from hub.survivorship_name import _as_written
+
+    def by_pattern(token: str, raw: str) -> str:
+        spelt = "['’`]?".join(re.escape(c) for c in token)
+        found = re.search(rf"(?<![A-Za-z]){spelt}(?![A-Za-z])", raw, flags=re.IGNORECASE)
+        return found.group(0) if found else token.title()
+
+    rng = random.Random(7)
+    cases = [("kerr", "KERR, AVA C"), ("ava", "KERR, AVA C"), ("mc", "MCMC, Mc"), ("ann", "ANNA ANN"), ("x-y", "X-Y z")]
+    cases += [("".join(rng.choice("ab") for _ in range(rng.randint(1, 3))),
+               "".join(rng.choice("abAB .,-1") for _ in range(rng.randint(0, 12)))) for _ in range(20_000)]
+    assert [_as_written(t, r) for t, r in cases] == [by_pattern(t, r) for t, r in cases]
