@@ -9,7 +9,7 @@ account) and every other system still holds the old address. A new record of a t
 one other person in the hub holds, at another address, is then put to a steward too
 (:func:`unclosed_evidence_pairs`): the question "tell us once" exists to ask. A person whose own records state
 another middle initial or date of birth holds no such name, and a middle initial that one of a few holders states
-singles that one out.
+singles that one out, as does the household the new record arrives with (:mod:`hub.identity_households`).
 
 A record "starts" a golden person when it arrived in this run in a cluster of its own, or when it arrived recently
 (within ``MOVE_WINDOW``) as a person of its own and only now has a UPRN (an address steward resolved its address).
@@ -422,8 +422,9 @@ def unclosed_evidence_pairs(session: Session, config: HubConfig, records: pd.Dat
     holds, in live records none of which is at the start's UPRN, paired with that person's best-named record.
 
     Nothing closed: the resident told one department. A name that two or more people in the hub hold is no
-    evidence at all, unless the start's middle initial singles one of them out (:func:`_middle_initial_singles_out`);
-    one that only one person holds is worth a steward's question. Never an auto link.
+    evidence at all, unless the start's middle initial singles one of them out (:func:`_middle_initial_singles_out`)
+    or its household does (:func:`_narrowed_by_household`: a household member who arrived a few days earlier is then
+    asked about too); one that only one person holds is worth a steward's question. Never an auto link.
     """
     empty = pd.DataFrame(columns=["unique_id_new", "unique_id_old"])
     if starts.empty:
