@@ -27,7 +27,7 @@ import pandas as pd
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from schemas import Residence, Xref
+from schemas import GoldenPerson, Residence, Xref
 
 ID_CHUNK = 500
 
@@ -49,15 +49,18 @@ def companions(askers: pd.DataFrame, neighbours: pd.DataFrame) -> pd.DataFrame:
 
 
 def recent_residences(session: Session, record_ids: list[int], since: dt.datetime) -> pd.DataFrame:
-    """``unique_id, uprn``: for each of ``record_ids``, the UPRNs where its golden person's residence ended on or
-    after ``since``: where the person lived until a recent move."""
+    """``unique_id, uprn``: for each of ``record_ids`` whose golden person now lives where the record says (moved
+    *to* it), the UPRNs where that person's residence ended on or after ``since``: where they lived until the move.
+    A previous occupant who has moved away, and whose old record still states the address, is not one."""
     since = since.replace(tzinfo=None) if since.tzinfo else since
     rows = []
     for start in range(0, len(record_ids), ID_CHUNK):
         rows.extend(session.execute(
-            select(Xref.source_record_id, Residence.uprn).join(Residence, Residence.person_id == Xref.person_id)
-            .where(Xref.source_record_id.in_(record_ids[start : start + ID_CHUNK]), Residence.to_date.is_not(None),
-                   Residence.to_date >= since)).all())
+            select(Xref.source_record_id, Residence.uprn)
+            .join(GoldenPerson, GoldenPerson.person_id == Xref.person_id)
+            .join(Residence, Residence.person_id == Xref.person_id)
+            .where(Xref.source_record_id.in_(record_ids[start : start + ID_CHUNK]), GoldenPerson.uprn == Xref.uprn,
+                   Residence.to_date.is_not(None), Residence.to_date >= since)).all())
     return pd.DataFrame({"unique_id": pd.Series([str(r[0]) for r in rows], dtype=object),
                          "uprn": pd.Series([int(r[1]) for r in rows], dtype="int64")})
 

@@ -403,7 +403,7 @@ def moved_recently(engine, record: dict, *, from_uprn: int, to_uprn: int, days_a
         person = GoldenPerson(status="active", uprn=to_uprn)
         s.add(person)
         s.flush()
-        s.add(Xref(source_record_id=int(record["unique_id"]), person_id=person.person_id, uprn=to_uprn,
+        s.add(Xref(source_record_id=int(record["unique_id"]), person_id=person.person_id, uprn=int(record["uprn"]),
                    link_band="singleton"))
         s.add_all([Residence(person_id=person.person_id, uprn=from_uprn, from_date=ended - dt.timedelta(days=900),
                              to_date=ended),
@@ -435,6 +435,22 @@ def test_a_household_member_who_just_moved_singles_out_the_namesake_who_moved_wi
 
     with Session(engine) as s, s.begin():  # the moves were long ago: they say nothing about today's arrivals
         s.execute(update(Residence).values(to_date=(NOW - dt.timedelta(days=400)).replace(tzinfo=None)))
+    with Session(engine) as s:
+        assert move_evidence_pairs(s, config, records, clusters, existing, now=NOW,
+                                   standardised=standardised(records)).empty
+
+
+def test_a_previous_occupant_who_moved_away_is_no_companion(trusted_hub, standardised) -> None:
+    """Thomas Watt has just moved from 200 to 100; his old roll entry still says 200. "WATT, LINDA" newly at 200 is
+    not asked about the Linda Watt of 100: he left the address she came to."""
+    engine, config = trusted_hub
+    stale, now_at = add(engine, "ctax", "TWR", "WATT, THOMAS", 200), add(engine, "ctax", "TW", "WATT, THOMAS", 100)
+    lindas = [add(engine, "ctax", f"LW{u}", "WATT, LINDA", u) for u in (100, 300)]
+    new_linda = add(engine, "ctax", "NEWL", "WATT, LINDA", 200)
+    records, existing, clusters = people([stale, now_at, *lindas], [new_linda])
+    for frame in (existing, clusters):  # one person, two records
+        frame.loc[frame["unique_id"] == now_at["unique_id"], "cluster_id"] = "p0"
+    moved_recently(engine, stale, from_uprn=200, to_uprn=100, days_ago=5)
     with Session(engine) as s:
         assert move_evidence_pairs(s, config, records, clusters, existing, now=NOW,
                                    standardised=standardised(records)).empty
