@@ -30,21 +30,26 @@ from sqlalchemy.orm import Session
 from schemas import GoldenPerson, Residence, Xref
 
 ID_CHUNK = 500
+MAX_HOUSEHOLD = 8  # more persons than this at one address (a hall of residence, a care home) are no household
 
 
-def companions(askers: pd.DataFrame, neighbours: pd.DataFrame) -> pd.DataFrame:
+def companions(askers: pd.DataFrame, neighbours: pd.DataFrame, *, max_household: int = MAX_HOUSEHOLD) -> pd.DataFrame:
     """``unique_id_new, uprn, unique_id_comp, cluster_comp``: for each asker, the neighbours at its UPRN that belong
-    to another cluster. Both frames hold ``unique_id, uprn, cluster``.
+    to another cluster. Both frames hold ``unique_id, uprn, cluster``. An address where more than ``max_household``
+    other persons live (a hall of residence, a care home) is no household: its records have no companions.
 
     Examples:
         >>> ask = pd.DataFrame({"unique_id": ["9"], "uprn": [12], "cluster": ["n1"]})
         >>> near = pd.DataFrame({"unique_id": ["4", "5", "9"], "uprn": [12, 13, 12], "cluster": ["p4", "p5", "n1"]})
         >>> companions(ask, near).values.tolist()
         [['9', 12, '4', 'p4']]
+        >>> companions(ask, near, max_household=0).empty
+        True
     """
     found = askers[["unique_id", "uprn", "cluster"]].merge(neighbours[["unique_id", "uprn", "cluster"]], on="uprn",
                                                            suffixes=("_new", "_comp"))
     found = found[found["cluster_new"] != found["cluster_comp"]]
+    found = found[found.groupby("unique_id_new")["cluster_comp"].transform("nunique") <= max_household]
     return found[["unique_id_new", "uprn", "unique_id_comp", "cluster_comp"]].reset_index(drop=True)
 
 

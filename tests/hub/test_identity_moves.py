@@ -522,3 +522,22 @@ def test_a_pair_scored_as_before_is_not_rewritten(trusted_hub) -> None:
             pair = s.scalars(select(MatchPair)).one()
             assert (pair.run_id, pair.match_weight) == ({1: 1, 2: 1, 3: 3}[run_id], weight)
             assert pair.explanation == {"weight_dob": weight}
+
+
+def test_an_address_where_many_persons_live_is_no_household(trusted_hub, standardised) -> None:
+    """Thomas Watt has just moved into a hall of residence at 200 where nine others live: "WATT, LINDA" newly there is
+    not asked about the Linda Watt of the address he came from."""
+    engine, config = trusted_hub
+    thomas = add(engine, "ctax", "TW", "WATT, THOMAS", 200)
+    residents = [add(engine, "ctax", f"R{i}", f"STUDENT, NAME{chr(65 + i)}", 200) for i in range(9)]
+    lindas = [add(engine, "ctax", f"LW{u}", "WATT, LINDA", u) for u in (100, 300)]
+    new_linda = add(engine, "ctax", "NEWL", "WATT, LINDA", 200)
+    records, existing, clusters = people([thomas, *residents, *lindas], [new_linda])
+    moved_recently(engine, thomas, from_uprn=100, to_uprn=200, days_ago=5)
+    with Session(engine) as s:
+        assert move_evidence_pairs(s, config, records, clusters, existing, now=NOW,
+                                   standardised=standardised(records)).empty
+    records, existing, clusters = people([thomas, *residents[:6], *lindas], [new_linda])  # a household of eight
+    with Session(engine) as s:
+        found = move_evidence_pairs(s, config, records, clusters, existing, now=NOW, standardised=standardised(records))
+    assert pair_keys(found) == [key(lindas[0], new_linda)]
