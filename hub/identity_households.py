@@ -70,7 +70,8 @@ def recent_residences(session: Session, record_ids: list[int], since: dt.datetim
                          "uprn": pd.Series([int(r[1]) for r in rows], dtype="int64")})
 
 
-def origins(pairs: pd.DataFrame, moved_from: pd.DataFrame, cand: pd.DataFrame, homes: pd.DataFrame) -> pd.DataFrame:
+def origins(pairs: pd.DataFrame, moved_from: pd.DataFrame, cand: pd.DataFrame, homes: pd.DataFrame,
+            held_twice: pd.DataFrame | None = None) -> pd.DataFrame:
     """``unique_id_new, uprn, via``: the places each new record's companions came from, with the cluster whose
     address it is (a holder never corroborates itself). The new record's own UPRN is no such place.
 
@@ -79,12 +80,18 @@ def origins(pairs: pd.DataFrame, moved_from: pd.DataFrame, cand: pd.DataFrame, h
         moved_from: ``unique_id, uprn``: companions' residences that ended recently (:func:`recent_residences`).
         cand: name candidates ``unique_id_new, cluster_old`` of every new record, companions that arrived with
             it among them.
-        homes: ``cluster_old, uprn``: the UPRNs in the records of each candidate's and each companion's cluster.
+        homes: ``cluster_old, uprn``: the UPRNs in the records of each candidate's, each companion's and each
+            ``held_twice`` cluster.
+        held_twice: ``unique_id_new, cluster_old``: other holders of a recently moved companion's name (the hub
+            may hold the companion as two persons, and the other's address is where the household lived).
     """
     moved = pairs.merge(moved_from.rename(columns={"unique_id": "unique_id_comp", "uprn": "came"}), on="unique_id_comp")
     stated = pairs[pairs["unique_id_comp"].isin(set(moved_from["unique_id"]))].merge(
         homes.rename(columns={"cluster_old": "cluster_comp", "uprn": "came"}), on="cluster_comp")
-    theirs = cand[["unique_id_new", "cluster_old"]].rename(columns={"unique_id_new": "unique_id_comp"})
+    theirs = cand[["unique_id_new", "cluster_old"]]
+    if held_twice is not None and len(held_twice):
+        theirs = pd.concat([theirs, held_twice[["unique_id_new", "cluster_old"]]], ignore_index=True)
+    theirs = theirs.rename(columns={"unique_id_new": "unique_id_comp"}).drop_duplicates()
     arrived = pairs.merge(theirs, on="unique_id_comp").merge(homes.rename(columns={"uprn": "came"}), on="cluster_old")
     found = pd.concat([moved.rename(columns={"cluster_comp": "via"}), stated.rename(columns={"cluster_comp": "via"}),
                        arrived.rename(columns={"cluster_old": "via"})], ignore_index=True)

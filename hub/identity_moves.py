@@ -457,7 +457,7 @@ def unclosed_evidence_pairs(session: Session, config: HubConfig, records: pd.Dat
         cluster_id=lambda t: t["unique_id"].map(cl))
     cand = _middle_initial_singles_out(_without_contradicted_holders(cand, held))
     cand = _narrowed_by_household(session, records, clusters, cand, askers, set(arrivals[PersonRecord.unique_id]),
-                                  now=now)
+                                  names, now=now)
     # exactly one other person holds the name
     cand = cand[cand.groupby("unique_id_new")["cluster_old"].transform("nunique") == 1]
     if cand.empty:
@@ -500,7 +500,8 @@ def _arrived_with(session: Session, config: HubConfig, records: pd.DataFrame, cl
 
 
 def _narrowed_by_household(session: Session, records: pd.DataFrame, clusters: pd.DataFrame, cand: pd.DataFrame,
-                           askers: pd.DataFrame, arrivals: set[str], *, now: dt.datetime) -> pd.DataFrame:
+                           askers: pd.DataFrame, arrivals: set[str], names: pd.DataFrame | None, *,
+                           now: dt.datetime) -> pd.DataFrame:
     """``cand`` with each new record's holders narrowed by the household it arrives with
     (:func:`hub.identity_households.singled_out_by_household`)."""
     if cand.empty:
@@ -516,11 +517,39 @@ def _narrowed_by_household(session: Session, records: pd.DataFrame, clusters: pd
     near = placed(records.loc[records[PersonRecord.unique_id].map(uprn).isin(set(ask["uprn"])), PersonRecord.unique_id])
     pairs = companions(ask, near)
     moved_from = recent_residences(session, [int(i) for i in pairs["unique_id_comp"].unique()], now - MOVE_WINDOW)
-    members = clusters[clusters["cluster_id"].isin(set(cand["cluster_old"]) | set(pairs["cluster_comp"]))]
+    held_twice = _namesakes_of(records, clusters, pairs[pairs["unique_id_comp"].isin(set(moved_from["unique_id"]))],
+                               names)
+    members = clusters[clusters["cluster_id"].isin(set(cand["cluster_old"]) | set(pairs["cluster_comp"])
+                                                   | set(held_twice["cluster_old"]))]
     homes = pd.DataFrame({"cluster_old": members["cluster_id"].to_numpy(),
                           "uprn": members["unique_id"].map(uprn).to_numpy()}).dropna().drop_duplicates()
-    came_from = origins(pairs, moved_from, cand, homes)
+    came_from = origins(pairs, moved_from, cand, homes, held_twice)
     return singled_out_by_household(cand, came_from, homes, arrivals, max_namesakes=MAX_NAMESAKES)
+
+
+def _namesakes_of(records: pd.DataFrame, clusters: pd.DataFrame, pairs: pd.DataFrame,
+                  names: pd.DataFrame | None) -> pd.DataFrame:
+    """``unique_id_new, cluster_old``: for each companion in ``pairs`` (as ``unique_id_new``), the other persons
+    holding its name that none of their own records rules out: the hub may hold the companion twice, and the
+    address the other holds is then one the household came from."""
+    empty = pd.DataFrame({"unique_id_new": pd.Series(dtype=object), "cluster_old": pd.Series(dtype=object)})
+    ids = set(pairs["unique_id_comp"])
+    if not ids:
+        return empty
+    mine = _names(records[records[PersonRecord.unique_id].isin(ids)], names)
+    others = records[~records[PersonRecord.unique_id].isin(ids)]
+    if names is None:
+        others = _name_filter(others, mine)
+    cand = _same_person_names(mine, _names(others, names), ("_new", "_old"), variants=False)
+    if cand.empty:
+        return empty
+    cl = clusters.set_index("unique_id")["cluster_id"]
+    cand = cand.assign(cluster_new=cand["unique_id_new"].map(cl), cluster_old=cand["unique_id_old"].map(cl))
+    cand = _best_tier(cand[cand["cluster_new"] != cand["cluster_old"]], "unique_id_new")
+    held = _names(records[records[PersonRecord.unique_id].isin(
+        set(clusters.loc[clusters["cluster_id"].isin(set(cand["cluster_old"])), "unique_id"]))], names)
+    cand = _without_contradicted_holders(cand, held.assign(cluster_id=held["unique_id"].map(cl)))
+    return cand[["unique_id_new", "cluster_old"]].drop_duplicates()
 
 
 def _without_contradicted_holders(cand: pd.DataFrame, held: pd.DataFrame) -> pd.DataFrame:

@@ -541,3 +541,25 @@ def test_an_address_where_many_persons_live_is_no_household(trusted_hub, standar
     with Session(engine) as s:
         found = move_evidence_pairs(s, config, records, clusters, existing, now=NOW, standardised=standardised(records))
     assert pair_keys(found) == [key(lindas[0], new_linda)]
+
+
+def test_a_companion_the_hub_holds_twice_still_says_where_the_household_lived(trusted_hub, standardised) -> None:
+    """Thomas Watt has just moved to 200 from 150, by his council tax account; the hub also holds him as a second
+    person, "THOMAS ROBERT WATT" on the roll at 100. "WATT, LINDA" newly at 200 is asked about the Linda Watt of 100.
+    A namesake of his whose records give another date of birth says nothing."""
+    engine, config = trusted_hub
+    thomas = add(engine, "ctax", "TW", "WATT, THOMAS", 200, dob="1990-09-08")
+    on_roll = add(engine, "ctax", "TWR", "THOMAS ROBERT WATT", 100)
+    lindas = [add(engine, "ctax", f"LW{u}", "WATT, LINDA", u) for u in (100, 300, 400)]
+    new_linda = add(engine, "ctax", "NEWL", "WATT, LINDA", 200)
+    records, existing, clusters = people([thomas, on_roll, *lindas], [new_linda])
+    moved_recently(engine, thomas, from_uprn=150, to_uprn=200, days_ago=5)
+    with Session(engine) as s:
+        found = move_evidence_pairs(s, config, records, clusters, existing, now=NOW, standardised=standardised(records))
+    assert pair_keys(found) == [key(lindas[0], new_linda)]
+
+    other = add(engine, "ctax", "TWO", "THOMAS WATT", 100, dob="1950-01-01")  # an older Thomas Watt, not him
+    records, existing, clusters = people([thomas, other, *lindas], [new_linda])
+    with Session(engine) as s:
+        assert move_evidence_pairs(s, config, records, clusters, existing, now=NOW,
+                                   standardised=standardised(records)).empty
