@@ -436,26 +436,11 @@ def unclosed_evidence_pairs(session: Session, config: HubConfig, records: pd.Dat
         return empty
     arrivals = _arrived_with(session, config, records, clusters, starts, now=now)
     askers = pd.concat([starts, arrivals], ignore_index=True) if len(arrivals) else starts
-    new_names = _names(askers, names)
-    others = records[~records[PersonRecord.unique_id].isin(set(askers[PersonRecord.unique_id]))]
-    if names is None:
-        others = _name_filter(others, new_names)
-    if others.empty:
-        return empty
-    # no surname slips or swapped names on name alone
-    cand = _same_person_names(new_names, _names(others, names), ("_new", "_old"), variants=False)
+    cand = _name_holders(records, clusters, askers, names)
     if cand.empty:
         return empty
-    cl = clusters.set_index("unique_id")["cluster_id"]
     uprn = _uprn_of(records)
-    cand = cand.assign(cluster_new=cand["unique_id_new"].map(cl), cluster_old=cand["unique_id_old"].map(cl))
-    cand = _best_tier(cand[cand["cluster_new"] != cand["cluster_old"]], "unique_id_new")
-    if cand.empty:
-        return empty
-    held = clusters[clusters["cluster_id"].isin(set(cand["cluster_old"]))]
-    held = _names(records[records[PersonRecord.unique_id].isin(set(held["unique_id"]))], names).assign(
-        cluster_id=lambda t: t["unique_id"].map(cl))
-    cand = _middle_initial_singles_out(_without_contradicted_holders(cand, held))
+    cand = _middle_initial_singles_out(cand)
     cand = _narrowed_by_household(session, records, clusters, cand, askers, set(arrivals[PersonRecord.unique_id]),
                                   names, now=now)
     # exactly one other person holds the name
@@ -530,26 +515,40 @@ def _narrowed_by_household(session: Session, records: pd.DataFrame, clusters: pd
 def _namesakes_of(records: pd.DataFrame, clusters: pd.DataFrame, pairs: pd.DataFrame,
                   names: pd.DataFrame | None) -> pd.DataFrame:
     """``unique_id_new, cluster_old``: for each companion in ``pairs`` (as ``unique_id_new``), the other persons
-    holding its name that none of their own records rules out: the hub may hold the companion twice, and the
-    address the other holds is then one the household came from."""
-    empty = pd.DataFrame({"unique_id_new": pd.Series(dtype=object), "cluster_old": pd.Series(dtype=object)})
+    holding its name (:func:`_name_holders`): the hub may hold the companion twice, and the address the other holds
+    is then one the household came from."""
     ids = set(pairs["unique_id_comp"])
-    if not ids:
-        return empty
-    mine = _names(records[records[PersonRecord.unique_id].isin(ids)], names)
-    others = records[~records[PersonRecord.unique_id].isin(ids)]
+    held = _name_holders(records, clusters, records[records[PersonRecord.unique_id].isin(ids)], names) if ids else None
+    if held is None or held.empty:
+        return pd.DataFrame({"unique_id_new": pd.Series(dtype=object), "cluster_old": pd.Series(dtype=object)})
+    return held[["unique_id_new", "cluster_old"]].drop_duplicates()
+
+
+def _name_holders(records: pd.DataFrame, clusters: pd.DataFrame, asked: pd.DataFrame,
+                  names: pd.DataFrame | None) -> pd.DataFrame:
+    """Name candidates (``unique_id_new, unique_id_old, cluster_new, cluster_old, tier``, names) of ``asked``'s
+    records: records of other persons holding the name, at each asked record's best tier, without the persons
+    their own records rule out (:func:`_without_contradicted_holders`). No surname slips or swapped names: on a
+    name alone, only the name as written counts."""
+    empty = pd.DataFrame(columns=["unique_id_new", "unique_id_old", "cluster_new", "cluster_old", "tier"])
+    mine = _names(asked, names)
+    others = records[~records[PersonRecord.unique_id].isin(set(asked[PersonRecord.unique_id]))]
     if names is None:
         others = _name_filter(others, mine)
+    if others.empty:
+        return empty
     cand = _same_person_names(mine, _names(others, names), ("_new", "_old"), variants=False)
     if cand.empty:
         return empty
     cl = clusters.set_index("unique_id")["cluster_id"]
     cand = cand.assign(cluster_new=cand["unique_id_new"].map(cl), cluster_old=cand["unique_id_old"].map(cl))
     cand = _best_tier(cand[cand["cluster_new"] != cand["cluster_old"]], "unique_id_new")
-    held = _names(records[records[PersonRecord.unique_id].isin(
-        set(clusters.loc[clusters["cluster_id"].isin(set(cand["cluster_old"])), "unique_id"]))], names)
-    cand = _without_contradicted_holders(cand, held.assign(cluster_id=held["unique_id"].map(cl)))
-    return cand[["unique_id_new", "cluster_old"]].drop_duplicates()
+    if cand.empty:
+        return empty
+    held = clusters[clusters["cluster_id"].isin(set(cand["cluster_old"]))]
+    held = _names(records[records[PersonRecord.unique_id].isin(set(held["unique_id"]))], names).assign(
+        cluster_id=lambda t: t["unique_id"].map(cl))
+    return _without_contradicted_holders(cand, held)
 
 
 def _without_contradicted_holders(cand: pd.DataFrame, held: pd.DataFrame) -> pd.DataFrame:
