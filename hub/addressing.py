@@ -1,9 +1,8 @@
 """Resolving every source record's address to a UPRN with the gazetteer matcher (only records whose address changed).
 
 An incremental pass reads only the records that can have a new address: those never resolved, and those changed
-at their source since the newest change the last pass saw (``RECHECK`` earlier, so a clock that stepped back a
-little loses nothing). Ingest stamps ``last_changed`` on every new, changed, deleted or returning record, and
-nothing else writes a record's address, postcode or held UPRN.
+at their source since the last pass started (``hub.pass_marks``). Nothing but ingest writes a record's address,
+postcode or held UPRN, and ingest stamps every change.
 """
 
 from __future__ import annotations
@@ -14,18 +13,18 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import pandas as pd
-from sqlalchemy import Engine, func, or_, select, update
+from sqlalchemy import Engine, or_, select, update
 from sqlalchemy.orm import Session
 
+from hub.pass_marks import changed_since, remember_pass
 from hub.property_queue import binding_uprns
-from schemas import HubState, Property, SourceRecord
+from schemas import Property, SourceRecord
 from schemas.base import utcnow
 from schemas.columns import AddressMatchFrame, Band
 from schemas.config import HubConfig
 
 BATCH = 20_000
 STATE_KEY = "resolved_addresses"
-RECHECK = dt.timedelta(days=1)
 
 
 @dataclass
@@ -58,24 +57,24 @@ def resolve_addresses(engine: Engine, config: HubConfig, matcher_factory: Callab
     loads the gazetteer.
     """
     summary = AddressSummary()
+    started = utcnow()
     with Session(engine) as session, session.begin():
-        since = None if full else _changes_since(session)
+        since = None if full else changed_since(session, STATE_KEY)
         stmt = (select(SourceRecord.id, SourceRecord.address, SourceRecord.postcode, SourceRecord.uprn,
                        SourceRecord.address_hash).where(SourceRecord.deleted.is_(False)))
         if since is not None:
             stmt = stmt.where(or_(SourceRecord.address_hash.is_(None), SourceRecord.last_changed > since))
         rows = session.execute(stmt).all()
-        newest = session.scalar(select(func.max(SourceRecord.last_changed)))
         known_uprns = None
     frame = pd.DataFrame(rows, columns=["id", "address", "postcode", "uprn", "address_hash"])
     if frame.empty:
-        _remember(engine, newest)
+        _remember(engine, started)
         return summary
     frame["new_hash"] = [address_hash(a, p, u) for a, p, u in zip(frame["address"], frame["postcode"], frame["uprn"])]
     todo = frame if full else frame[frame["new_hash"] != frame["address_hash"]]
     summary.considered = len(todo)
     if todo.empty:
-        _remember(engine, newest)
+        _remember(engine, started)
         return summary
     # A steward's address decision binds while the record's address is the one decided on.
     with Session(engine) as session:
@@ -119,34 +118,10 @@ def resolve_addresses(engine: Engine, config: HubConfig, matcher_factory: Callab
     with Session(engine) as session, session.begin():
         for start in range(0, len(updates), BATCH):
             session.execute(update(SourceRecord), updates[start : start + BATCH])
-        _remember_in(session, newest)
+        remember_pass(session, STATE_KEY, started)
     return summary
 
 
-def _changes_since(session: Session) -> dt.datetime | None:
-    """Where an incremental pass starts reading (``None``: no pass recorded yet, read every live record)."""
-    state = session.get(HubState, STATE_KEY)
-    try:
-        newest = dt.datetime.fromisoformat(str(state.value["newest_change"]))  # type: ignore[union-attr]
-    except (AttributeError, KeyError, TypeError, ValueError):
-        return None
-    if newest.tzinfo is None:  # SQLite hands back UTC times without their zone
-        newest = newest.replace(tzinfo=dt.timezone.utc)
-    return newest - RECHECK
-
-
-def _remember(engine: Engine, newest: dt.datetime | None) -> None:
+def _remember(engine: Engine, started: dt.datetime) -> None:
     with Session(engine) as session, session.begin():
-        _remember_in(session, newest)
-
-
-def _remember_in(session: Session, newest: dt.datetime | None) -> None:
-    """Record the newest source change this pass saw; the updates it wrote commit in the same transaction."""
-    if newest is None:
-        return
-    value = {"newest_change": newest.isoformat()}
-    state = session.get(HubState, STATE_KEY)
-    if state is None:
-        session.add(HubState(key=STATE_KEY, value=value, updated_at=utcnow()))
-    else:
-        state.value, state.updated_at = value, utcnow()
+        remember_pass(session, STATE_KEY, started)

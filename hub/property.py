@@ -3,11 +3,16 @@
 The gazetteer is the master of property: a golden property *is* a UPRN. Departmental property records
 (valuation list, business rates, housing stock...) are linked to it and contribute attributes (council
 tax band, rateable value, tenure...) chosen per attribute by the survivorship rules used for people.
+
+A nightly pass chooses attributes again only for the UPRNs whose records changed: a record linked, re-linked or
+unlinked, or changed at its source since the last pass started (``hub.pass_marks``). Every UPRN is chosen again on a full rebuild, on the first pass, and when anything every property
+depends on changed: the survivorship rules, a source's trust, or the gazetteer loaded (its fingerprint).
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -15,22 +20,26 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import Engine, Row, Select, Text, and_, case, cast, delete, func, insert, or_, select, update
+from sqlalchemy import Engine, Row, Select, Text, and_, case, cast, delete, func, insert, or_, select, true, update
 from sqlalchemy.orm import Session
 
+from hub.pass_marks import changed_since, remember_pass
 from hub.property_queue import QueueSummary, active_address_decisions, decided_hash, refresh_queue
+from hub.reference import STATE_KEY as GAZETTEER_STATE_KEY
 from hub.survivorship import ADDRESS_UNIT, choose_attributes
-from schemas import DqMetric, Lpi, Property, Residence, SourceRecord, SourceSystem
+from schemas import DqMetric, HubState, Lpi, Property, Residence, SourceRecord, SourceSystem
 from schemas.base import utcnow
 from schemas.columns import Band
 from schemas.config import HubConfig
 from schemas.property import DqFinding, GoldenPropertyAttribute, PropertyXref
 
 CHUNK = 500
+MANY = 20_000  # more keys than this are cheaper to find in one read of the whole table than in chunks
 LINKAGE_METRICS = ("uprn_linked_rate", "approved_address_rate", "alternative_address_rate", "historical_address_rate",
                    "unmatched_rate")
 LPI_STATUS = {1: "approved", 3: "alternative", 6: "provisional", 8: "historical"}
 HISTORICAL = 8
+STATE_KEY = "golden_properties"
 
 
 class PropertyError(Exception):
@@ -50,6 +59,7 @@ class PropertySummary:
     xref_changed: int = 0
     attributes_changed: int = 0
     golden_properties: int = 0
+    uprns_chosen: int = 0  # UPRNs whose attributes were chosen again (every linked UPRN on a full pass)
     queue: QueueSummary = field(default_factory=QueueSummary)
     linkage: dict[str, dict[str, float]] = field(default_factory=dict)
 
@@ -66,15 +76,37 @@ def _rows(session: Session, stmt: Select) -> list[Row]:
     return session.connection().execute(stmt).all()
 
 
-def load_property_records(session: Session) -> pd.DataFrame:
-    """Every live property record with its address resolution, trust, recency and attributes."""
+def _rows_of(session: Session, stmt: Select, key: Any, wanted: list[int] | None) -> list[Row]:
+    """Rows of ``stmt`` whose ``key`` is in ``wanted`` (all rows when ``None``): read in chunks when they are few,
+    else all read at once and filtered (the first column must be ``key``)."""
+    if wanted is None:
+        return _rows(session, stmt)
+    if len(wanted) > MANY:
+        keep = set(wanted)
+        return [r for r in _rows(session, stmt) if r[0] in keep]
+    return [r for part in _chunks(sorted(wanted)) for r in _rows(session, stmt.where(key.in_(part)))]
+
+
+def load_property_records(session: Session, changed_since: dt.datetime | None = None) -> pd.DataFrame:
+    """Every live property record with its address resolution and source; ``fresh`` when it changed at its source
+    after ``changed_since`` (every record when ``None``). Attributes are read by :func:`load_attribute_inputs`."""
+    fresh = (SourceRecord.last_changed > changed_since) if changed_since is not None else true()
     cols = [SourceRecord.id, SourceSystem.name.label("source"), SourceSystem.trust, SourceRecord.source_key,
-            SourceRecord.last_changed, SourceRecord.uprn.label("held_uprn"), SourceRecord.matched_uprn,
-            SourceRecord.address_band, SourceRecord.address_score, SourceRecord.address_reason, SourceRecord.address_hash,
-            SourceRecord.address, SourceRecord.postcode, cast(SourceRecord.attributes, Text).label("attributes")]
+            SourceRecord.uprn.label("held_uprn"), SourceRecord.matched_uprn, SourceRecord.address_band,
+            SourceRecord.address_score, SourceRecord.address_reason, SourceRecord.address_hash, SourceRecord.address,
+            SourceRecord.postcode, fresh.label("fresh")]
     stmt = (select(*cols).join(SourceSystem, SourceSystem.id == SourceRecord.source_id)
             .where(SourceRecord.kind == "property", SourceRecord.deleted.is_(False)))
     frame = pd.DataFrame(_rows(session, stmt), columns=[c.key for c in cols])
+    frame["fresh"] = frame["fresh"].astype(bool)
+    return frame
+
+
+def load_attribute_inputs(session: Session, record_ids: list[int] | None = None) -> pd.DataFrame:
+    """``id, last_changed, attributes`` (decoded) of the given live property records, or of every one."""
+    cols = [SourceRecord.id, SourceRecord.last_changed, cast(SourceRecord.attributes, Text).label("attributes")]
+    stmt = select(*cols).where(SourceRecord.kind == "property", SourceRecord.deleted.is_(False))
+    frame = pd.DataFrame(_rows_of(session, stmt, SourceRecord.id, record_ids), columns=[c.key for c in cols])
     frame["attributes"] = pd.Series(json_documents(frame["attributes"].tolist()), index=frame.index, dtype=object)
     return frame
 
@@ -129,8 +161,11 @@ def units_at_parent(session: Session, records: pd.DataFrame, links: pd.DataFrame
     return {int(rid) for rid, key in zip(at_parent["source_record_id"], sao) if key}
 
 
-def _sync_xref(session: Session, links: pd.DataFrame, now: dt.datetime) -> int:
-    """Bring ``property_xref`` in line with ``links`` (only rows that changed are written)."""
+def _sync_xref(session: Session, links: pd.DataFrame, now: dt.datetime) -> tuple[int, set[int]]:
+    """Bring ``property_xref`` in line with ``links`` (only rows that changed are written).
+
+    Returns the number of rows written or removed, and every UPRN that gained or lost a record.
+    """
     existing = pd.DataFrame(_rows(session, select(PropertyXref.source_record_id, PropertyXref.uprn, PropertyXref.link)),
                             columns=["source_record_id", "uprn_old", "link_old"])
     merged = links.merge(existing, on="source_record_id", how="outer", indicator=True)
@@ -147,7 +182,9 @@ def _sync_xref(session: Session, links: pd.DataFrame, now: dt.datetime) -> int:
         session.execute(delete(PropertyXref).where(PropertyXref.source_record_id.in_(part)))
     if rows:
         session.execute(insert(PropertyXref), rows)
-    return len(gone) + len(rows)
+    moved = merged[(merged["_merge"] != "both") | merged["source_record_id"].isin(changed["source_record_id"])]
+    uprns = {int(u) for u in pd.concat([moved["uprn"], moved["uprn_old"]]).dropna()}
+    return len(gone) + len(rows), uprns
 
 
 def attribute_frame(records: pd.DataFrame, links: pd.DataFrame) -> tuple[pd.DataFrame, tuple[str, ...]]:
@@ -188,12 +225,17 @@ def _text(v: Any) -> str | None:
     return str(v)
 
 
-def _sync_attributes(session: Session, chosen: pd.DataFrame, now: dt.datetime) -> int:
-    """Write changed golden attributes (keeping ``chosen_at`` of unchanged ones: lineage says *when*)."""
+def _sync_attributes(session: Session, chosen: pd.DataFrame, now: dt.datetime, uprns: set[int] | None = None) -> int:
+    """Write changed golden attributes (keeping ``chosen_at`` of unchanged ones: lineage says *when*).
+
+    ``chosen`` holds the attributes of every linked UPRN, or only of ``uprns`` when given: then only those UPRNs'
+    stored attributes are compared (and removed when no longer chosen).
+    """
     cols = [GoldenPropertyAttribute.id, GoldenPropertyAttribute.uprn, GoldenPropertyAttribute.attribute,
             GoldenPropertyAttribute.value, GoldenPropertyAttribute.source_record_id]
-    existing = {(uprn, attribute): (row_id, value, rid)
-                for row_id, uprn, attribute, value, rid in _rows(session, select(*cols))}
+    stored = _rows_of(session, select(GoldenPropertyAttribute.uprn, *cols), GoldenPropertyAttribute.uprn,
+                      None if uprns is None else list(uprns))
+    existing = {(uprn, attribute): (row_id, value, rid) for _, row_id, uprn, attribute, value, rid in stored}
     changed, fresh = [], []
     for uprn, attribute, value, rid, rule in zip(chosen["uprn"].tolist(), chosen["attribute"].tolist(),
                                                  chosen["value"].tolist(), chosen["source_record_id"].tolist(),
@@ -275,13 +317,29 @@ def property_rules(config: HubConfig) -> dict[str, str]:
     return dict(getattr(config, "property_survivorship", None) or {})
 
 
+def _inputs_fingerprint(session: Session, config: HubConfig) -> str:
+    """What every golden property depends on besides its own records: survivorship rules, trust, the gazetteer."""
+    gazetteer = session.get(HubState, GAZETTEER_STATE_KEY)
+    trust = sorted((name, trust) for name, trust in session.execute(select(SourceSystem.name, SourceSystem.trust)))
+    text = json.dumps({"rules": property_rules(config), "trust": trust,
+                       "gazetteer": gazetteer.value.get("sha256") if gazetteer is not None else None}, sort_keys=True)
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
 def link_properties(engine: Engine, config: HubConfig, *, run_id: int | None,
-                    matcher_factory: Callable[[], object] | None = None, now: dt.datetime | None = None) -> PropertySummary:
-    """Cross-reference property records to UPRNs, choose golden attributes, refresh the custodian queue, measure linkage."""
-    now = now or utcnow()
+                    matcher_factory: Callable[[], object] | None = None, now: dt.datetime | None = None,
+                    full: bool = False) -> PropertySummary:
+    """Cross-reference property records to UPRNs, choose golden attributes, refresh the custodian queue, measure linkage.
+
+    Attributes are chosen again for every linked UPRN when ``full``, else only where records changed (see the module).
+    """
+    started = utcnow()
+    now = now or started
     summary = PropertySummary()
     with Session(engine) as session, session.begin():
-        records = load_property_records(session)
+        fingerprint = _inputs_fingerprint(session, config)
+        since = None if full else changed_since(session, STATE_KEY, fingerprint)
+        records = load_property_records(session, changed_since=since)
         summary.records = len(records)
         decisions = active_address_decisions(session)
         hashes = dict(zip(records["id"].astype(int), records["address_hash"]))
@@ -291,15 +349,25 @@ def link_properties(engine: Engine, config: HubConfig, *, run_id: int | None,
         unit_at_parent = units_at_parent(session, records, links)
         links = links[~links["source_record_id"].isin(unit_at_parent)]
         summary.linked = len(links)
-        summary.xref_changed = _sync_xref(session, links, now)
-        frame, names = attribute_frame(records, links)
+        summary.xref_changed, relinked = _sync_xref(session, links, now)
+        if since is None:
+            touched, scope = None, links
+        else:
+            fresh = records.loc[records["fresh"], "id"]
+            touched = relinked | set(links.loc[links["source_record_id"].isin(fresh), "uprn"].astype(int))
+            scope = links[links["uprn"].isin(touched)]
+        ids = None if touched is None else scope["source_record_id"].astype(int).tolist()
+        inputs = records.merge(load_attribute_inputs(session, ids), on="id")
+        frame, names = attribute_frame(inputs, scope)
         chosen = choose_property_attributes(frame, names, property_rules(config))
-        summary.attributes_changed = _sync_attributes(session, chosen, now)
+        summary.attributes_changed = _sync_attributes(session, chosen, now, touched)
+        summary.uprns_chosen = int(scope["uprn"].nunique())
         summary.golden_properties = int(links["uprn"].nunique())
         summary.queue = refresh_queue(session, records, set(links["source_record_id"].astype(int)),
                                       matcher_factory=matcher_factory, parent_only=unit_at_parent, now=now)
         summary.linkage = linkage_figures(session)
         write_linkage_metrics(session, summary.linkage, run_id=run_id)
+        remember_pass(session, STATE_KEY, started, fingerprint)
     return summary
 
 

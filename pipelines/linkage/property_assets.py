@@ -31,14 +31,15 @@ def build_property_assets() -> list[AssetsDefinition]:
     def golden_properties(context: AssetExecutionContext, hub: HubResource) -> MaterializeResult:
         run_id = hub.run_id(context.run.run_id)
         summary = link_properties(hub.engine, hub.config, run_id=run_id,
-                                  matcher_factory=stored_gazetteer_matcher(hub.engine, hub.config))
+                                  matcher_factory=stored_gazetteer_matcher(hub.engine, hub.config), full=hub.full_rebuild)
         with Session(hub.engine) as session, session.begin():
             changes = propagate_gazetteer_changes(session, run_id=run_id, force=hub.full_rebuild)
         hub.refresh_statistics(context)
         meta: dict[str, object] = {
             "property_records": summary.records, "linked_records": summary.linked,
             "golden_properties": summary.golden_properties, "xref_changed": summary.xref_changed,
-            "attributes_changed": summary.attributes_changed, "custodian_queue_open": summary.queue.open,
+            "attributes_changed": summary.attributes_changed, "uprns_chosen": summary.uprns_chosen,
+            "custodian_queue_open": summary.queue.open,
             "custodian_tasks_opened": summary.queue.opened, "custodian_tasks_superseded": summary.queue.superseded,
             "uprns_retired": changes.retired, "uprns_deleted": changes.deleted, "uprn_retired_events": changes.events,
             "linkage": MetadataValue.md(_linkage_table(summary.linkage)),

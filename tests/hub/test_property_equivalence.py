@@ -18,7 +18,7 @@ from property_fixtures import add_property, add_record, make_hub, matched
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from hub.property import LINKAGE_METRICS, link_properties, linkage_figures, load_property_records
+from hub.property import LINKAGE_METRICS, link_properties, linkage_figures, load_attribute_inputs
 from hub.property_checks import (
     demolished_accounts,
     duplicate_accounts,
@@ -152,7 +152,7 @@ def test_narrowed_checks_and_figures_on_postgresql(tmp_path: Path, postgres_url:
     with Session(h.engine) as s:
         assert _plain(find_problems(s, ROLES, today=TODAY)) == _plain(old_find_problems(s, ROLES, today=TODAY))
         assert linkage_figures(s) == old_linkage_figures(s)
-        frame = load_property_records(s)
+        frame = load_attribute_inputs(s)
         by_orm = {r.id: r.attributes for r in s.scalars(select(SourceRecord).where(SourceRecord.kind == "property",
                                                                                      SourceRecord.deleted.is_(False)))}
         assert dict(zip(frame["id"], frame["attributes"])) == by_orm
@@ -182,7 +182,7 @@ def test_queue_reads_and_supersedes_open_tasks_on_postgresql(tmp_path: Path, pos
 def test_property_records_attributes_decoded_as_the_orm_does(tmp_path: Path) -> None:
     h = varied_hub(tmp_path, 2)
     with Session(h.engine) as s:
-        frame = load_property_records(s)
+        frame = load_attribute_inputs(s)
         by_orm = {r.id: r.attributes for r in s.scalars(select(SourceRecord).where(SourceRecord.kind == "property",
                                                                                      SourceRecord.deleted.is_(False)))}
     assert len(frame) == len(by_orm) and dict(zip(frame["id"], frame["attributes"])) == by_orm
