@@ -30,9 +30,9 @@ def _attributes(rng: random.Random) -> dict | None:
                                   "rateable_value": rng.choice([1200, 1500.0, "900", None])}])
 
 
-def varied_hub(tmp_path: Path, seed: int):
+def varied_hub(tmp_path: Path, seed: int, url: str = "sqlite:///hub.db"):
     rng = random.Random(seed)
-    h = make_hub(tmp_path, SOURCES)
+    h = make_hub(tmp_path, SOURCES, url=url)
     for u in UPRNS:
         add_property(h.engine, u, f"{u} TEST STREET")
     for i in range(200):
@@ -120,3 +120,20 @@ def test_new_trust_or_rules_choose_every_uprn_again(tmp_path: Path) -> None:
     assert link_properties(h.engine, h.config, run_id=None).uprns_chosen == 0
     by_recency = h.config.model_copy(update={"property_survivorship": {"band": "recent"}})
     assert link_properties(h.engine, by_recency, run_id=None).uprns_chosen == retrusted.golden_properties
+
+
+def test_nightly_pass_on_postgresql_reads_what_changed(tmp_path: Path, postgres_url: str) -> None:
+    """PostgreSQL hands back zoned times and compares them as such: the pass finds exactly the changed record's UPRN."""
+    h = varied_hub(tmp_path, 9, url=postgres_url)
+    link_properties(h.engine, h.config, run_id=None)
+    assert link_properties(h.engine, h.config, run_id=None).uprns_chosen == 0
+    with Session(h.engine) as s, s.begin():
+        rid, uprn = s.execute(select(PropertyXref.source_record_id, PropertyXref.uprn).order_by(PropertyXref.uprn)).first()
+        s.execute(update(SourceRecord).where(SourceRecord.id == rid)
+                  .values(attributes={"band": "H", "tenure": "owner"}, last_changed=utcnow()))
+    nightly = link_properties(h.engine, h.config, run_id=None)
+    assert nightly.uprns_chosen == 1 and nightly.attributes_changed >= 1
+    with Session(h.engine) as s:
+        assert s.scalar(select(GoldenPropertyAttribute.value).where(GoldenPropertyAttribute.uprn == uprn,
+                                                                    GoldenPropertyAttribute.attribute == "band")) == "H"
+    h.engine.dispose()
