@@ -390,8 +390,9 @@ def score_events(council: Path, days: int) -> dict:
             res[f"true_{label}"] = len(keys)
             res[f"recall_{label}"] = found / len(keys) if keys else None
         undetected = np.array([k not in set(det_keys) for k in zip(t["person_id"], t["hub_type"])], dtype=bool)
-        missed = t[t["how"].isin(LINKABLE[kind]).to_numpy() & undetected]
-        res["missed_linkable"] = missed[["day", "person_id", "how"]].to_dict(orient="records")[:20]
+        for label, hows in (("linkable", LINKABLE[kind]), ("revealed", REVEALED[kind])):
+            missed = t[t["how"].isin(hows).to_numpy() & undetected]
+            res[f"missed_{label}"] = missed[["day", "person_id", "how"]].to_dict(orient="records")[:20]
         out[kind] = res
     out["move_evidence"] = _score_move_evidence(engine, truth, true_events)
     out["mapped_by_evidence"] = int((unmapped & detected["person_id"].notna()).sum())
