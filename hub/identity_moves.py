@@ -303,10 +303,12 @@ def move_evidence_pairs(session: Session, config: HubConfig, records: pd.DataFra
 
 def starting_records(session: Session, records: pd.DataFrame, clusters: pd.DataFrame, existing: pd.DataFrame, *,
                      now: dt.datetime, changed: set[str] | None = None) -> pd.DataFrame:
-    """Records with a UPRN that start a golden person: new in this run in a cluster of only new records, or (among
-    ``changed``) still a person of their own and first seen within ``MOVE_WINDOW``, after the hub's first load (an
-    address steward has just given a new account the UPRN it arrived without). Records of the first load are never
-    news, however recently it ran: they are the backlog, not today's moves."""
+    """Records with a UPRN that start a golden person: new in this run in a cluster of only new records, new in this
+    run in a person the hub first met within ``MOVE_WINDOW`` (a second record may state what the first did not, such
+    as a middle initial), or (among ``changed``) still a person of their own and first seen within ``MOVE_WINDOW``
+    (an address steward has just given a new account the UPRN it arrived without). "Within the window" counts only
+    from after the hub's first load: records of the first load are never news, however recently it ran: they are the
+    backlog, not today's moves."""
     known = pd.Index(existing["unique_id"].astype(str)).unique()
     cl = clusters.set_index("unique_id")["cluster_id"]
     fresh_clusters = ~pd.Series(known.get_indexer(clusters["unique_id"]) >= 0,
@@ -314,20 +316,44 @@ def starting_records(session: Session, records: pd.DataFrame, clusters: pd.DataF
     uid = records[PersonRecord.unique_id]
     is_known = known.get_indexer(uid) >= 0
     has_uprn = records[PersonRecord.uprn].notna().to_numpy()
-    new = ~is_known & uid.map(cl).map(fresh_clusters).fillna(False).astype(bool).to_numpy()
+    in_fresh = uid.map(cl).map(fresh_clusters)
+    new = ~is_known & in_fresh.fillna(False).astype(bool).to_numpy()
+    joined = ~is_known & has_uprn & (in_fresh == False).to_numpy()  # noqa: E712 (NaN: no cluster, not joined)
     late = np.zeros(len(records), dtype=bool)
-    if changed:
-        sizes = clusters["cluster_id"].value_counts()
-        alone = (uid.map(cl).map(sizes) == 1).to_numpy()
-        maybe = records[is_known & has_uprn & alone & uid.isin(changed).to_numpy()]
-        after_first_load = _after_first_load(session)
-        if len(maybe) and after_first_load is not None:
-            since = (now - MOVE_WINDOW).replace(tzinfo=None) if now.tzinfo else now - MOVE_WINDOW
-            since = max(since, after_first_load.replace(tzinfo=None))
-            recent = _record_ids_where(session, [int(i) for i in maybe[PersonRecord.unique_id]],
-                                       SourceRecord.first_seen >= since)
-            late = uid.isin(recent).to_numpy()
-    return records[(new | late) & has_uprn]
+    sizes = clusters["cluster_id"].value_counts()
+    alone = (uid.map(cl).map(sizes) == 1).to_numpy()
+    maybe = records[is_known & has_uprn & alone & uid.isin(changed or set()).to_numpy()]
+    since = _window_start(session, now) if len(maybe) or joined.any() else None
+    if since is not None and len(maybe):
+        recent = _record_ids_where(session, [int(i) for i in maybe[PersonRecord.unique_id]], SourceRecord.first_seen >= since)
+        late = uid.isin(recent).to_numpy()
+    if since is not None and joined.any():
+        young = _met_since(session, clusters, set(uid[joined].map(cl)), known, since)
+        joined &= uid.map(cl).isin(young).to_numpy()
+    else:
+        joined[:] = False
+    return records[(new | joined | late) & has_uprn]
+
+
+def _window_start(session: Session, now: dt.datetime) -> dt.datetime | None:
+    """Records first seen at or after this are recent arrivals: ``MOVE_WINDOW`` before ``now``, and never before the
+    run after the hub's first load (None before there is one)."""
+    after_first_load = _after_first_load(session)
+    if after_first_load is None:
+        return None
+    since = (now - MOVE_WINDOW).replace(tzinfo=None) if now.tzinfo else now - MOVE_WINDOW
+    return max(since, after_first_load.replace(tzinfo=None))
+
+
+def _met_since(session: Session, clusters: pd.DataFrame, cluster_ids: set, known: pd.Index,
+               since: dt.datetime) -> set:
+    """Those of ``cluster_ids`` whose records held before this run were all first seen at or after ``since``."""
+    mates = clusters[clusters["cluster_id"].isin(cluster_ids) & clusters["unique_id"].isin(known)]
+    if mates.empty or len(mates) > BACKLOG_STARTS:
+        return set()
+    recent = _record_ids_where(session, [int(i) for i in mates["unique_id"]], SourceRecord.first_seen >= since)
+    all_recent = mates["unique_id"].astype(str).isin(recent).groupby(mates["cluster_id"]).all()
+    return set(all_recent[all_recent].index)
 
 
 def _after_first_load(session: Session) -> dt.datetime | None:

@@ -563,3 +563,32 @@ def test_a_companion_the_hub_holds_twice_still_says_where_the_household_lived(tr
     with Session(engine) as s:
         assert move_evidence_pairs(s, config, records, clusters, existing, now=NOW,
                                    standardised=standardised(records)).empty
+
+
+def test_a_second_record_of_a_person_met_this_month_may_single_out_the_namesake(trusted_hub, standardised) -> None:
+    """A tenancy for Grant Hughes (born 2000) made a person of its own last week: three persons hold the name, none
+    with a date of birth, so no question. Today his council tax account joins that person as "HUGHES, GRANT G", and
+    of the three only Grant Gerard Hughes Jr states a G: the question is asked now. Not when the person it joins
+    was held before the window (an old person's new record is no arrival), and not before the hub's first load."""
+    engine, config = trusted_hub
+    junior = add(engine, "ctax", "JR", "HUGHES JR, GRANT GERARD", 100)
+    senior = add(engine, "ctax", "SR", "HUGHES, GRANT BRETT", 100)
+    other = add(engine, "ctax", "OT", "HUGHES, GRANT", 300)
+    tenancy = add(engine, "ctax", "TEN", "HUGHES, GRANT", 200, dob="2000-10-18", days_ago=7)
+    account = add(engine, "ctax", "CTN", "HUGHES, GRANT G", 200, days_ago=0)
+    records = pd.DataFrame([junior, senior, other, tenancy, account])
+    existing = pd.DataFrame({"unique_id": [r["unique_id"] for r in (junior, senior, other, tenancy)],
+                             "cluster_id": ["p1", "p2", "p3", "p4"]})
+    clusters = pd.concat([existing, pd.DataFrame({"unique_id": [account["unique_id"]], "cluster_id": ["p4"]})])
+    with Session(engine) as s:  # before the hub's first load has finished, every record is backlog
+        assert move_evidence_pairs(s, config, records, clusters, existing, now=NOW, standardised=standardised(records)).empty
+    with Session(engine) as s, s.begin():
+        s.add_all([Run(kind="full", status="ok", started_at=(NOW - dt.timedelta(days=30)).replace(tzinfo=None)),
+                   Run(kind="incremental", status="ok", started_at=(NOW - dt.timedelta(days=20)).replace(tzinfo=None))])
+    with Session(engine) as s:
+        found = move_evidence_pairs(s, config, records, clusters, existing, now=NOW, standardised=standardised(records))
+    assert pair_keys(found) == [key(junior, account)]
+    with Session(engine) as s, s.begin():  # the tenancy was the hub's long before: a person of long standing
+        s.get(SourceRecord, int(tenancy["unique_id"])).first_seen = (NOW - dt.timedelta(days=400)).replace(tzinfo=None)
+    with Session(engine) as s:
+        assert move_evidence_pairs(s, config, records, clusters, existing, now=NOW, standardised=standardised(records)).empty
