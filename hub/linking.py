@@ -270,20 +270,26 @@ def _store_pairs(session: Session, pairs: pd.DataFrame, clusters: pd.DataFrame, 
     if fresh:
         session.execute(insert(MatchPair), fresh)
         existing = _pair_ids(session, left_ids)
-    open_pairs = set(session.scalars(select(ReviewTask.pair_id).where(ReviewTask.status == "open",
-                                                                       ReviewTask.pair_id.is_not(None))))
+    open_records = session.execute(select(ReviewTask.pair_id, MatchPair.record_id_l, MatchPair.record_id_r, MatchPair.rule)
+                                   .join(MatchPair, MatchPair.id == ReviewTask.pair_id)
+                                   .where(ReviewTask.status == "open")).all()
+    open_pairs = {pid for pid, _a, _b, _rule in open_records}
     cl = clusters.set_index("record_id")["cluster_id"]
     rejected = {tuple(sorted(int(x) for x in p)) for p in cannot}
     # persons a steward has said are two: a name alone never asks about them again, whichever records it pairs
     apart = {frozenset((cl.get(a), cl.get(b))) for a, b in rejected}
+    # persons a move question already asks about: another record of theirs does not ask it twice
+    asked = {frozenset((cl.get(a), cl.get(b))) for _pid, a, b, rule in open_records if rule == MOVE_RULE}
     tasks = []
     for x in rows:
         a, b = x["record_id_l"], x["record_id_r"]
         pid = existing[(a, b)]
         if pid in open_pairs or (a, b) in rejected or cl.get(a) == cl.get(b):
             continue
-        if x["rule"] == MOVE_RULE and frozenset((cl.get(a), cl.get(b))) in apart:
+        if x["rule"] == MOVE_RULE and ((persons := frozenset((cl.get(a), cl.get(b)))) in apart or persons in asked):
             continue
+        if x["rule"] == MOVE_RULE:
+            asked.add(persons)
         tasks.append({"kind": "person_pair", "status": "open", "pair_id": pid, "score": x["match_probability"],
                       "detail": {"band": x["band"], **({"reason": MOVE_RULE} if x["rule"] == MOVE_RULE else {})}})
     if tasks:

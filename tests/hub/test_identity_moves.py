@@ -592,3 +592,26 @@ def test_a_second_record_of_a_person_met_this_month_may_single_out_the_namesake(
         s.get(SourceRecord, int(tenancy["unique_id"])).first_seen = (NOW - dt.timedelta(days=400)).replace(tzinfo=None)
     with Session(engine) as s:
         assert move_evidence_pairs(s, config, records, clusters, existing, now=NOW, standardised=standardised(records)).empty
+
+
+def test_a_move_question_already_open_between_two_persons_is_not_asked_twice(trusted_hub) -> None:
+    """The new tenant's move question about Grant Hughes is still open when his council tax account joins him and
+    singles out the same Grant Hughes: no second task. A question about another person is still asked."""
+    from hub.identity_moves import _pair_frame
+    from hub.linking import _store_pairs
+    from schemas import ReviewTask
+
+    engine, _ = trusted_hub
+    old, other = add(engine, "ctax", "A1", "HUGHES, GRANT G", 100), add(engine, "ctax", "B1", "HUGHES, GRANT", 300)
+    tenant, account = add(engine, "ctax", "T1", "HUGHES, GRANT", 200), add(engine, "ctax", "C1", "HUGHES, GRANT G", 200)
+    ids = [int(r["unique_id"]) for r in (old, other, tenant, account)]
+    clusters = pd.DataFrame({"record_id": ids, "cluster_id": ["p1", "p3", "p2", "p2"]})
+
+    def asked(new: dict, held: dict) -> pd.DataFrame:
+        return _pair_frame(pd.DataFrame({"new": [new["unique_id"]], "old": [held["unique_id"]]}), "new", "old")
+
+    with Session(engine) as s, s.begin():
+        assert _store_pairs(s, asked(tenant, old), clusters, set(), None)[2] == 1
+        assert _store_pairs(s, asked(account, old), clusters, set(), None)[2] == 0
+        assert _store_pairs(s, asked(account, other), clusters, set(), None)[2] == 1
+        assert s.scalar(select(func.count()).select_from(ReviewTask)) == 2
