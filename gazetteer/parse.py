@@ -184,7 +184,6 @@ def parse_address(text: str) -> ParsedAddress:
         s = re.sub(r"\s+", " ", re.sub(r"(\s*,\s*)+", ", ", s)).strip(" ,")
     pm = _PAO.search(s)
     org = pao_text = ""
-    named_between = ""
     if pm is not None and not saon:
         rest = s[pm.end():]
         pm2 = _PAO.search(rest)
