@@ -303,36 +303,48 @@ def move_evidence_pairs(session: Session, config: HubConfig, records: pd.DataFra
 
 def starting_records(session: Session, records: pd.DataFrame, clusters: pd.DataFrame, existing: pd.DataFrame, *,
                      now: dt.datetime, changed: set[str] | None = None) -> pd.DataFrame:
-    """Records with a UPRN that start a golden person: new in this run in a cluster of only new records, new in this
-    run in a person the hub first met within ``MOVE_WINDOW`` (a second record may state what the first did not, such
-    as a middle initial), or (among ``changed``) still a person of their own and first seen within ``MOVE_WINDOW``
-    (an address steward has just given a new account the UPRN it arrived without). "Within the window" counts only
-    from after the hub's first load: records of the first load are never news, however recently it ran: they are the
-    backlog, not today's moves."""
+    """Records with a UPRN that start a golden person: new in this run in a cluster of only new records, or (among
+    ``changed``) still a person of their own and first seen within ``MOVE_WINDOW``, after the hub's first load (an
+    address steward has just given a new account the UPRN it arrived without). Records of the first load are never
+    news, however recently it ran: they are the backlog, not today's moves."""
     known = pd.Index(existing["unique_id"].astype(str)).unique()
     cl = clusters.set_index("unique_id")["cluster_id"]
-    fresh_clusters = ~pd.Series(known.get_indexer(clusters["unique_id"]) >= 0,
-                                index=clusters.index).groupby(clusters["cluster_id"]).any()
     uid = records[PersonRecord.unique_id]
     is_known = known.get_indexer(uid) >= 0
     has_uprn = records[PersonRecord.uprn].notna().to_numpy()
-    in_fresh = uid.map(cl).map(fresh_clusters)
-    new = ~is_known & in_fresh.fillna(False).astype(bool).to_numpy()
-    joined = ~is_known & has_uprn & (in_fresh == False).to_numpy()  # noqa: E712 (NaN: no cluster, not joined)
+    new = ~is_known & uid.map(cl).map(_fresh_clusters(clusters, known)).fillna(False).astype(bool).to_numpy()
     late = np.zeros(len(records), dtype=bool)
-    sizes = clusters["cluster_id"].value_counts()
-    alone = (uid.map(cl).map(sizes) == 1).to_numpy()
-    maybe = records[is_known & has_uprn & alone & uid.isin(changed or set()).to_numpy()]
-    since = _window_start(session, now) if len(maybe) or joined.any() else None
-    if since is not None and len(maybe):
-        recent = _record_ids_where(session, [int(i) for i in maybe[PersonRecord.unique_id]], SourceRecord.first_seen >= since)
-        late = uid.isin(recent).to_numpy()
-    if since is not None and joined.any():
-        young = _met_since(session, clusters, set(uid[joined].map(cl)), known, since)
-        joined &= uid.map(cl).isin(young).to_numpy()
-    else:
-        joined[:] = False
-    return records[(new | joined | late) & has_uprn]
+    if changed:
+        sizes = clusters["cluster_id"].value_counts()
+        alone = (uid.map(cl).map(sizes) == 1).to_numpy()
+        maybe = records[is_known & has_uprn & alone & uid.isin(changed).to_numpy()]
+        since = _window_start(session, now) if len(maybe) else None
+        if since is not None:
+            recent = _record_ids_where(session, [int(i) for i in maybe[PersonRecord.unique_id]],
+                                       SourceRecord.first_seen >= since)
+            late = uid.isin(recent).to_numpy()
+    return records[(new | late) & has_uprn]
+
+
+def joining_records(session: Session, records: pd.DataFrame, clusters: pd.DataFrame, existing: pd.DataFrame, *,
+                    now: dt.datetime) -> pd.DataFrame:
+    """Records with a UPRN, new in this run, that joined a person the hub first met within ``MOVE_WINDOW`` (after its
+    first load): a second record of a recent arrival may state what the first did not, such as a middle initial."""
+    known = pd.Index(existing["unique_id"].astype(str)).unique()
+    cl = clusters.set_index("unique_id")["cluster_id"]
+    uid = records[PersonRecord.unique_id]
+    in_fresh = uid.map(cl).map(_fresh_clusters(clusters, known))
+    joined = (known.get_indexer(uid) < 0) & records[PersonRecord.uprn].notna().to_numpy() & (in_fresh == False).to_numpy()  # noqa: E712
+    since = _window_start(session, now) if joined.any() else None
+    if since is None:
+        return records.iloc[:0]
+    young = _met_since(session, clusters, set(uid[joined].map(cl)), known, since)
+    return records[joined & uid.map(cl).isin(young).to_numpy()]
+
+
+def _fresh_clusters(clusters: pd.DataFrame, known: pd.Index) -> pd.Series:
+    """Per cluster of this run: True when it holds no record known before the run."""
+    return ~pd.Series(known.get_indexer(clusters["unique_id"]) >= 0, index=clusters.index).groupby(clusters["cluster_id"]).any()
 
 
 def _window_start(session: Session, now: dt.datetime) -> dt.datetime | None:
@@ -386,15 +398,17 @@ def new_record_evidence_pairs(session: Session, config: HubConfig, records: pd.D
     """
     empty = pd.DataFrame(columns=list(PairFrame.COLUMNS))
     starts = starting_records(session, records, clusters, existing, now=now, changed=changed)
+    joiners = joining_records(session, records, clusters, existing, now=now)
     # Evidence is for a day's arrivals: a backlog (a newly connected source) is not today's moves, would flood the
     # queue and cost minutes to compare, as the hub's first load would.
-    if starts.empty or len(starts) > BACKLOG_STARTS:
+    if (starts.empty and joiners.empty) or len(starts) + len(joiners) > BACKLOG_STARTS:
         return empty
     known = set(existing["unique_id"].astype(str))
     closed_pairs = _closed_evidence(session, config, records, starts, known, names, now=now)
     answered = set(closed_pairs["unique_id_new"]) if len(closed_pairs) else set()
     unclosed = unclosed_evidence_pairs(session, config, records, clusters,
-                                       starts[~starts[PersonRecord.unique_id].isin(answered)], now=now, names=names)
+                                       starts[~starts[PersonRecord.unique_id].isin(answered)], now=now, names=names,
+                                       joiners=joiners)
     found = [f for f in (closed_pairs, unclosed) if len(f)]
     if not found:
         return empty
@@ -442,8 +456,8 @@ def _closed_evidence(session: Session, config: HubConfig, records: pd.DataFrame,
 
 
 def unclosed_evidence_pairs(session: Session, config: HubConfig, records: pd.DataFrame, clusters: pd.DataFrame,
-                            starts: pd.DataFrame, *, now: dt.datetime,
-                            names: pd.DataFrame | None = None) -> pd.DataFrame:
+                            starts: pd.DataFrame, *, now: dt.datetime, names: pd.DataFrame | None = None,
+                            joiners: pd.DataFrame | None = None) -> pd.DataFrame:
     """``unique_id_new, unique_id_old``: a start from a trusted source whose name exactly one other golden person
     holds, in live records none of which is at the start's UPRN, paired with that person's best-named record.
 
@@ -451,22 +465,32 @@ def unclosed_evidence_pairs(session: Session, config: HubConfig, records: pd.Dat
     evidence at all, unless the start's middle initial singles one of them out (:func:`_middle_initial_singles_out`)
     or its household does (:func:`_narrowed_by_household`: a household member who arrived a few days earlier is then
     asked about too); one that only one person holds is worth a steward's question. Never an auto link.
+
+    ``joiners`` (:func:`joining_records`) ask only when their middle initial singles out one of several holders:
+    anything else their first record could already have asked.
     """
     empty = pd.DataFrame(columns=["unique_id_new", "unique_id_old"])
-    if starts.empty:
+    joiners = joiners if joiners is not None else starts.iloc[:0]
+    if starts.empty and joiners.empty:
         return empty
-    begun = _status(session, config, [int(i) for i in starts[PersonRecord.unique_id]], now)
+    both = pd.concat([starts, joiners], ignore_index=True) if len(joiners) else starts
+    begun = _status(session, config, [int(i) for i in both[PersonRecord.unique_id]], now)
     trusted = set(begun.loc[begun["trusted"] & begun["live"], "id"])
     starts = starts[starts[PersonRecord.unique_id].isin(trusted)]
-    if starts.empty:
+    joiners = joiners[joiners[PersonRecord.unique_id].isin(trusted)]
+    if starts.empty and joiners.empty:
         return empty
-    arrivals = _arrived_with(session, config, records, clusters, starts, now=now)
-    askers = pd.concat([starts, arrivals], ignore_index=True) if len(arrivals) else starts
+    arrivals = _arrived_with(session, config, records, clusters, starts, now=now) if len(starts) else starts.iloc[:0]
+    askers = pd.concat([f for f in (starts, arrivals, joiners) if len(f)], ignore_index=True)
     cand = _name_holders(records, clusters, askers, names)
     if cand.empty:
         return empty
     uprn = _uprn_of(records)
+    holders = cand.groupby("unique_id_new")["cluster_old"].nunique()
     cand = _middle_initial_singles_out(cand)
+    joining = cand["unique_id_new"].isin(set(joiners[PersonRecord.unique_id]))
+    singled = (cand["unique_id_new"].map(holders) >= 2) & (cand.groupby("unique_id_new")["cluster_old"].transform("nunique") == 1)
+    cand = cand[~joining | singled]
     cand = _narrowed_by_household(session, records, clusters, cand, askers, set(arrivals[PersonRecord.unique_id]),
                                   names, now=now)
     # exactly one other person holds the name

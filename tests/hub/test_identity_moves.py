@@ -588,6 +588,15 @@ def test_a_second_record_of_a_person_met_this_month_may_single_out_the_namesake(
     with Session(engine) as s:
         found = move_evidence_pairs(s, config, records, clusters, existing, now=NOW, standardised=standardised(records))
     assert pair_keys(found) == [key(junior, account)]
+    # a second record that says nothing new asks nothing: its name one other person holds, as the first record's did
+    alan = add(engine, "ctax", "AR", "REID, ALAN", 400)
+    first = add(engine, "requests", "REQ", "REID, ALAN", 500, days_ago=7)
+    second = add(engine, "ctax", "CT2", "REID, ALAN", 500, days_ago=0)
+    plain = pd.DataFrame([alan, first, second])
+    before = pd.DataFrame({"unique_id": [alan["unique_id"], first["unique_id"]], "cluster_id": ["q1", "q2"]})
+    after = pd.concat([before, pd.DataFrame({"unique_id": [second["unique_id"]], "cluster_id": ["q2"]})])
+    with Session(engine) as s:
+        assert move_evidence_pairs(s, config, plain, after, before, now=NOW, standardised=standardised(plain)).empty
     with Session(engine) as s, s.begin():  # the tenancy was the hub's long before: a person of long standing
         s.get(SourceRecord, int(tenancy["unique_id"])).first_seen = (NOW - dt.timedelta(days=400)).replace(tzinfo=None)
     with Session(engine) as s:
