@@ -334,7 +334,8 @@ def joining_records(session: Session, records: pd.DataFrame, clusters: pd.DataFr
     cl = clusters.set_index("unique_id")["cluster_id"]
     uid = records[PersonRecord.unique_id]
     in_fresh = uid.map(cl).map(_fresh_clusters(clusters, known))
-    joined = (known.get_indexer(uid) < 0) & records[PersonRecord.uprn].notna().to_numpy() & (in_fresh == False).to_numpy()  # noqa: E712
+    joined_known_person = (in_fresh == False).to_numpy()  # noqa: E712 (NaN, a record in no cluster, is not joined)
+    joined = (known.get_indexer(uid) < 0) & records[PersonRecord.uprn].notna().to_numpy() & joined_known_person
     since = _window_start(session, now) if joined.any() else None
     if since is None:
         return records.iloc[:0]
@@ -344,7 +345,8 @@ def joining_records(session: Session, records: pd.DataFrame, clusters: pd.DataFr
 
 def _fresh_clusters(clusters: pd.DataFrame, known: pd.Index) -> pd.Series:
     """Per cluster of this run: True when it holds no record known before the run."""
-    return ~pd.Series(known.get_indexer(clusters["unique_id"]) >= 0, index=clusters.index).groupby(clusters["cluster_id"]).any()
+    held_before = pd.Series(known.get_indexer(clusters["unique_id"]) >= 0, index=clusters.index)
+    return ~held_before.groupby(clusters["cluster_id"]).any()
 
 
 def _window_start(session: Session, now: dt.datetime) -> dt.datetime | None:
@@ -489,7 +491,8 @@ def unclosed_evidence_pairs(session: Session, config: HubConfig, records: pd.Dat
     holders = cand.groupby("unique_id_new")["cluster_old"].nunique()
     cand = _middle_initial_singles_out(cand)
     joining = cand["unique_id_new"].isin(set(joiners[PersonRecord.unique_id]))
-    singled = (cand["unique_id_new"].map(holders) >= 2) & (cand.groupby("unique_id_new")["cluster_old"].transform("nunique") == 1)
+    left = cand.groupby("unique_id_new")["cluster_old"].transform("nunique")
+    singled = (cand["unique_id_new"].map(holders) >= 2) & (left == 1)
     cand = cand[~joining | singled]
     cand = _narrowed_by_household(session, records, clusters, cand, askers, set(arrivals[PersonRecord.unique_id]),
                                   names, now=now)
@@ -521,11 +524,9 @@ def _arrived_with(session: Session, config: HubConfig, records: pd.DataFrame, cl
     sizes = clusters["cluster_id"].value_counts()
     alone = uid.map(clusters.set_index("unique_id")["cluster_id"]).map(sizes) == 1
     near = records[records[PersonRecord.uprn].isin(places) & ~uid.isin(set(starts[PersonRecord.unique_id])) & alone]
-    after_first_load = _after_first_load(session)
-    if near.empty or after_first_load is None:
+    since = _window_start(session, now) if len(near) else None
+    if since is None:
         return near.iloc[:0]
-    since = (now - MOVE_WINDOW).replace(tzinfo=None) if now.tzinfo else now - MOVE_WINDOW
-    since = max(since, after_first_load.replace(tzinfo=None))
     ids = [int(i) for i in near[PersonRecord.unique_id]]
     near = near[near[PersonRecord.unique_id].isin(_record_ids_where(session, ids, SourceRecord.first_seen >= since))]
     if near.empty:

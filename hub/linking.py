@@ -270,9 +270,9 @@ def _store_pairs(session: Session, pairs: pd.DataFrame, clusters: pd.DataFrame, 
     if fresh:
         session.execute(insert(MatchPair), fresh)
         existing = _pair_ids(session, left_ids)
-    open_records = session.execute(select(ReviewTask.pair_id, MatchPair.record_id_l, MatchPair.record_id_r, MatchPair.rule)
-                                   .join(MatchPair, MatchPair.id == ReviewTask.pair_id)
-                                   .where(ReviewTask.status == "open")).all()
+    open_records = session.execute(
+        select(ReviewTask.pair_id, MatchPair.record_id_l, MatchPair.record_id_r, MatchPair.rule)
+        .join(MatchPair, MatchPair.id == ReviewTask.pair_id).where(ReviewTask.status == "open")).all()
     open_pairs = {pid for pid, _a, _b, _rule in open_records}
     cl = clusters.set_index("record_id")["cluster_id"]
     rejected = {tuple(sorted(int(x) for x in p)) for p in cannot}

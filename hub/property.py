@@ -5,8 +5,9 @@ The gazetteer is the master of property: a golden property *is* a UPRN. Departme
 tax band, rateable value, tenure...) chosen per attribute by the survivorship rules used for people.
 
 A nightly pass chooses attributes again only for the UPRNs whose records changed: a record linked, re-linked or
-unlinked, or changed at its source since the last pass started (``hub.pass_marks``). Every UPRN is chosen again on a full rebuild, on the first pass, and when anything every property
-depends on changed: the survivorship rules, a source's trust, or the gazetteer loaded (its fingerprint).
+unlinked, or changed at its source since the last pass started (``hub.pass_marks``). Every UPRN is chosen again
+on a full rebuild, on the first pass, and when anything every property depends on changed: the survivorship
+rules, a source's trust, or the gazetteer loaded (its fingerprint).
 """
 
 from __future__ import annotations
@@ -87,10 +88,10 @@ def _rows_of(session: Session, stmt: Select, key: Any, wanted: list[int] | None)
     return [r for part in _chunks(sorted(wanted)) for r in _rows(session, stmt.where(key.in_(part)))]
 
 
-def load_property_records(session: Session, changed_since: dt.datetime | None = None) -> pd.DataFrame:
+def load_property_records(session: Session, since: dt.datetime | None = None) -> pd.DataFrame:
     """Every live property record with its address resolution and source; ``fresh`` when it changed at its source
-    after ``changed_since`` (every record when ``None``). Attributes are read by :func:`load_attribute_inputs`."""
-    fresh = (SourceRecord.last_changed > changed_since) if changed_since is not None else true()
+    after ``since`` (every record when ``None``). Attributes are read by :func:`load_attribute_inputs`."""
+    fresh = (SourceRecord.last_changed > since) if since is not None else true()
     cols = [SourceRecord.id, SourceSystem.name.label("source"), SourceSystem.trust, SourceRecord.source_key,
             SourceRecord.uprn.label("held_uprn"), SourceRecord.matched_uprn, SourceRecord.address_band,
             SourceRecord.address_score, SourceRecord.address_reason, SourceRecord.address_hash, SourceRecord.address,
@@ -339,7 +340,7 @@ def link_properties(engine: Engine, config: HubConfig, *, run_id: int | None,
     with Session(engine) as session, session.begin():
         fingerprint = _inputs_fingerprint(session, config)
         since = None if full else changed_since(session, STATE_KEY, fingerprint)
-        records = load_property_records(session, changed_since=since)
+        records = load_property_records(session, since)
         summary.records = len(records)
         decisions = active_address_decisions(session)
         hashes = dict(zip(records["id"].astype(int), records["address_hash"]))
