@@ -232,11 +232,10 @@ def _sync_attributes(session: Session, chosen: pd.DataFrame, now: dt.datetime, u
     ``chosen`` holds the attributes of every linked UPRN, or only of ``uprns`` when given: then only those UPRNs'
     stored attributes are compared (and removed when no longer chosen).
     """
-    cols = [GoldenPropertyAttribute.id, GoldenPropertyAttribute.uprn, GoldenPropertyAttribute.attribute,
+    cols = [GoldenPropertyAttribute.uprn, GoldenPropertyAttribute.id, GoldenPropertyAttribute.attribute,
             GoldenPropertyAttribute.value, GoldenPropertyAttribute.source_record_id]
-    stored = _rows_of(session, select(GoldenPropertyAttribute.uprn, *cols), GoldenPropertyAttribute.uprn,
-                      None if uprns is None else list(uprns))
-    existing = {(uprn, attribute): (row_id, value, rid) for _, row_id, uprn, attribute, value, rid in stored}
+    stored = _rows_of(session, select(*cols), GoldenPropertyAttribute.uprn, None if uprns is None else list(uprns))
+    existing = {(uprn, attribute): (row_id, value, rid) for uprn, row_id, attribute, value, rid in stored}
     changed, fresh = [], []
     for uprn, attribute, value, rid, rule in zip(chosen["uprn"].tolist(), chosen["attribute"].tolist(),
                                                  chosen["value"].tolist(), chosen["source_record_id"].tolist(),
