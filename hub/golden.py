@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from hub.identity import NEW, IdPlan, plan_ids
 from hub.identity_moves import moves_completed_by_closure
 from hub.outbox import PendingEvent, write_events
-from hub.survivorship import choose_attributes
+from hub.survivorship import choose_attributes, without_placeholders
 from hub.survivorship_address import KEPT, MOVED, choose_address
 from hub.survivorship_name import choose_last_name, fill_name_parts, is_new_name
 from hub.survivorship_status import END_REASON, STATUS, record_status
@@ -120,7 +120,8 @@ def apply_clusters(session: Session, config: HubConfig, clusters: pd.DataFrame, 
     prior = _prior_xref(session, live_ids)
     plan = plan_ids(clusters, prior)
     plan.retired |= set(vacated) - set(plan.cluster_ids.values()) - set(plan.merged)
-    records = record_status(fill_name_parts(load_scope_records(session, live_ids)).merge(clusters, on="record_id"), config)
+    records = without_placeholders(fill_name_parts(load_scope_records(session, live_ids)))
+    records = record_status(records.merge(clusters, on="record_id"), config)
     # A date of death counts only from a trusted source, or from a trusted record closed because its person died.
     records["date_of_death"] = records["deceased_on"]
     was = prior.drop_duplicates("record_id").set_index("record_id")["uprn"].astype("Int64")

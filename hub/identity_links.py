@@ -5,10 +5,13 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from matching.placeholders import without_placeholder_dates, without_placeholder_ninos
 from schemas.columns import PersonRecord
 
 # Fields whose disagreement (both present) means two records are different people: an address never does.
 IDENTITY = (("date_of_birth", None), ("nino", None), ("first_name", 1))
+# A placeholder (01/01/1900, AB 12 34 56 C) identifies nobody: it is read as missing (matching.placeholders).
+WITHOUT_PLACEHOLDERS = {"date_of_birth": without_placeholder_dates, "nino": without_placeholder_ninos}
 MAX_CLUSTER = 50  # no real person has more records; bigger clusters are not pinned together here
 
 
@@ -24,6 +27,8 @@ def _identity(records: pd.DataFrame) -> pd.DataFrame:
         raw_codes, raw = pd.factorize(records[col], use_na_sentinel=True)
         values = pd.Series(raw, dtype=object).astype("string").str.strip().str.upper()
         values = values.where(values != "")
+        if col in WITHOUT_PLACEHOLDERS:
+            values = WITHOUT_PLACEHOLDERS[col](values).astype("string")
         values = values.str[:prefix] if prefix else values
         codes = pd.factorize(values, use_na_sentinel=True)[0].astype(np.int64)
         out[col] = np.append(codes, -1)[raw_codes]
@@ -90,7 +95,7 @@ def identifier_links(records: pd.DataFrame, changed_ids: set[str], current: pd.D
 
     Examples:
         >>> recs = pd.DataFrame({"unique_id": ["1", "2", "3"], "date_of_birth": ["1980-01-02", None, "1980-01-02"],
-        ...     "nino": ["AB123456C", None, "AB123456C"], "first_name": ["ANN", "ANN", "ANNIE"]})
+        ...     "nino": ["JK482913C", None, "JK482913C"], "first_name": ["ANN", "ANN", "ANNIE"]})
         >>> cur = pd.DataFrame({"unique_id": ["1", "2"], "cluster_id": ["p1", "p1"]})
         >>> sorted(identifier_links(recs, {"3"}, cur, set()))
         [('1', '3'), ('2', '3')]

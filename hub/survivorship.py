@@ -4,9 +4,56 @@ from __future__ import annotations
 
 import pandas as pd
 
+from matching.names import clean_name_text, on_uniques
+from matching.placeholders import (
+    without_placeholder_dates,
+    without_placeholder_emails,
+    without_placeholder_names,
+    without_placeholder_ninos,
+    without_placeholder_phones,
+)
+from matching.standardise import standardise_email, standardise_nino, standardise_phone
+
 # The address is chosen as one unit so UPRN, text and postcode always come from the same record.
 ADDRESS_UNIT = ("uprn", "address", "postcode")
 DEFAULT_RULES = {"address": "recent"}  # people move: the newest report of an address wins unless configured
+
+
+def without_placeholders(records: pd.DataFrame) -> pd.DataFrame:
+    """Source values that only stand in for an unknown one ("UNKNOWN", "THE OCCUPIER", 01/01/1900,
+    noemail@..., 01234 567890) blanked, as the matcher ignores them (:mod:`matching.placeholders`): they never
+    survive into a golden record over a real value, nor raise a change of name. Other values keep their own spelling.
+
+    Examples:
+        >>> recs = pd.DataFrame({"first_name": ["UNKNOWN", "Ann", "The"], "middle_names": [None, "X", None],
+        ...     "last_name": ["Lee", "Lee", "Occupier"], "date_of_birth": ["1900-01-01", "1970-02-01", None],
+        ...     "email": ["NoEmail@council.gov.uk", "ann@mail.co.uk", None], "phone": ["01234 567890", "+1 555 0100", None]})
+        >>> without_placeholders(recs).values.tolist()  # doctest: +NORMALIZE_WHITESPACE
+        [[None, None, 'Lee', None, None, None], ['Ann', 'X', 'Lee', '1970-02-01', 'ann@mail.co.uk', '+1 555 0100'],
+         [None, None, None, None, None, None]]
+    """
+    out = records.copy()
+    parts = [c for c in ("first_name", "middle_names", "last_name") if c in out]
+    if parts:
+        cleaned = pd.DataFrame({c: on_uniques(out[c], clean_name_text) for c in parts}, index=out.index)
+        cleaned = cleaned.reindex(columns=["first_name", "middle_names", "last_name"])
+        kept = without_placeholder_names(cleaned)
+        for c in parts:
+            out[c] = out[c].where(kept[c].notna() | cleaned[c].isna(), None)
+    # (standardised form, placeholder filter): a value is blanked only when its standardised form is a
+    # placeholder; one the standardiser cannot read (a foreign phone number) is kept as written
+    checks = {"date_of_birth": (lambda s: s.astype("string"), without_placeholder_dates),
+              "date_of_death": (lambda s: s.astype("string"), without_placeholder_dates),
+              "email": (lambda s: on_uniques(s, standardise_email), without_placeholder_emails),
+              "phone": (lambda s: on_uniques(s, standardise_phone), without_placeholder_phones),
+              "nino": (standardise_nino, without_placeholder_ninos)}
+    for column, (standardised, kept) in checks.items():
+        if column in out:
+            values = out[column].astype(object).where(out[column].notna(), None)
+            form = standardised(values)
+            placeholder = form.notna().to_numpy(dtype=bool) & kept(form).isna().to_numpy(dtype=bool)
+            out[column] = values.where(~placeholder, None)
+    return out
 
 
 def rank(candidates: pd.DataFrame, rule: str, value_col: str) -> pd.DataFrame:

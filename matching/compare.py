@@ -79,6 +79,7 @@ class ComparisonVectors:
     namesake: np.ndarray | None = None  # either record's household holds two people of its name
     initial_only: np.ndarray | None = None  # both records give the first name as an initial only
     place_agrees: np.ndarray | None = None  # same UPRN, or the same address where UPRNs are missing
+    name_agrees: np.ndarray | None = None  # the first name or the surname agrees at some level short of "else"
 
 
 class CompareContext:
@@ -352,7 +353,7 @@ def compare_pairs(ctx: CompareContext, left: np.ndarray, right: np.ndarray) -> C
             f: np.concatenate([getattr(p, f) for p in parts])
             for f in ("first_conflict", "dob_conflict", "generation_conflict", "nino_dob_match", "identifier_agrees",
                       "same_dedup_source", "weak_evidence", "namesake", "initial_only",
-                      "place_agrees")
+                      "place_agrees", "name_agrees")
         },
     )
 
@@ -422,6 +423,10 @@ def _compare_chunk(ctx: CompareContext, left: np.ndarray, right: np.ndarray) -> 
     place = ~unull & (ua == ub)
     if "address" in gammas:
         place |= (gammas["address"] >= 0) & (gammas["address"] <= LEVELS["address"].index("same_numbers_similar_text"))
+    name = np.zeros(len(left), dtype=bool)
+    for comp in ctx.comparisons:
+        if comp.name in ("first_name", "last_name"):
+            name |= (gammas[comp.name] >= 0) & (gammas[comp.name] < comp.else_level)
     lengths = ctx.derived("first_len", lambda f: f["first_name"].astype("string").str.len().fillna(0).to_numpy())
     return ComparisonVectors(
         gammas=gammas,
@@ -436,4 +441,5 @@ def _compare_chunk(ctx: CompareContext, left: np.ndarray, right: np.ndarray) -> 
         namesake=namesake[left] | namesake[right],
         initial_only=(lengths[left] == 1) & (lengths[right] == 1),
         place_agrees=place,
+        name_agrees=name,
     )

@@ -88,6 +88,9 @@ def classify(model: FellegiSunterModel, vectors: ComparisonVectors, settings: Ma
       agrees (dob, NINO, extra id, email) and the pair does not share a place (UPRN, or address where UPRNs are
       missing), or its household holds two people of that name, or both first names are initials
       (``no_person_evidence``, with ``auto_needs_person_evidence``: whenever no person-level evidence agrees).
+    - ``no_name``: auto -> review when neither the first name nor the surname agrees at any level (one side has
+      no name, or only a placeholder) and no person-unique identifier agrees: a place and a date of birth do not
+      name a person.
     """
     weight, parts = model.score(vectors)
     n = len(weight)
@@ -112,6 +115,10 @@ def classify(model: FellegiSunterModel, vectors: ComparisonVectors, settings: Ma
             band = np.where(capped, 0, band)
             rule = np.where(capped, name, rule)
         conflict = first | dob | gen
+        nameless = ~_flag(vectors, "name_agrees", n) & ~lifted if vectors.name_agrees is not None else np.zeros(n, bool)
+        capped = nameless & (band == 2)
+        band = np.where(capped, 1, band)
+        rule = np.where(capped, "no_name", rule)
         if settings.auto_needs_person_evidence:
             caps = ((weak, "no_person_evidence"),)
         else:  # "M Walker" / "M Walker": an initial stands for anyone in the household with that initial
@@ -270,7 +277,7 @@ def link_people(
 
     Examples:
         >>> df = pd.DataFrame({"unique_id": ["a:1", "b:1"], "first_name": ["Ann", "Ann"], "last_name": ["Lee", "Lee"],
-        ...                    "date_of_birth": ["1970-01-02", "02/01/1970"], "nino": ["AB123456C", "AB123456C"]})
+        ...                    "date_of_birth": ["1970-01-02", "02/01/1970"], "nino": ["JK482913C", "JK482913C"]})
         >>> link_people(df).clusters["cluster_id"].nunique()
         1
     """

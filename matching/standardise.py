@@ -14,6 +14,15 @@ from matching.names import (
     split_suffix,
     split_title,
 )
+from matching.placeholders import (
+    without_placeholder_address,
+    without_placeholder_dates,
+    without_placeholder_emails,
+    without_placeholder_names,
+    without_placeholder_ninos,
+    without_placeholder_phones,
+    without_placeholder_postcodes,
+)
 from schemas.columns import PersonRecord as P
 
 STANDARDISED_FLAG = "matching_standardised"
@@ -135,8 +144,8 @@ def standardise_postcode(s: pd.Series) -> pd.DataFrame:
     t = _none(s).astype("string").str.upper().str.replace(r"[^A-Z0-9]", "", regex=True)
     parts = t.str.extract(_UK_POSTCODE_RE)
     uk = parts["out"].notna()
-    postcode = (parts["out"] + " " + parts["in"]).where(uk, t)
-    sector = (parts["out"] + " " + parts["in"].str[0]).where(uk, None)
+    postcode = without_placeholder_postcodes((parts["out"] + " " + parts["in"]).where(uk, t))
+    sector = (parts["out"] + " " + parts["in"].str[0]).where(uk & postcode.notna(), None)
     return pd.DataFrame({"postcode": _none(postcode), "postcode_sector": _none(sector)}, index=s.index)
 
 
@@ -165,7 +174,7 @@ def standardise_address(records: pd.DataFrame) -> pd.DataFrame:
         joined = _none(text.str.strip())
     free = _col(records, P.address)
     text = free.where(free.notna(), joined)
-    address = on_uniques(text, _normalise_address_text)
+    address = without_placeholder_address(on_uniques(text, _normalise_address_text))
     numbers = address.astype("string").str.findall(r"\b\d+[a-z]?\b").str.join(" ")
     words = address.astype("string").str.replace(r"\b\d\w*\b", " ", regex=True).str.replace(r"\s+", " ", regex=True).str.strip()
     return pd.DataFrame(
@@ -207,7 +216,7 @@ def _standardise_names(records: pd.DataFrame) -> pd.DataFrame:
             out.loc[need, column] = out.loc[need, column].where(out.loc[need, column].notna(), parsed[column])
     out["last_name"] = on_uniques(out["last_name"], canonical_surname)
     out["first_name"] = _none(out["first_name"].astype("string").str.replace("-", " ", regex=False))
-    return out
+    return without_placeholder_names(out)
 
 
 def standardise_people(records: pd.DataFrame, *, extra_columns: tuple[str, ...] = ()) -> pd.DataFrame:
@@ -238,12 +247,12 @@ def standardise_people(records: pd.DataFrame, *, extra_columns: tuple[str, ...] 
     out["last_initial"] = _none(out["last_name"].astype("string").str[0])
     out["last_metaphone"] = metaphone(out["last_name"], first_token=True)
     out["first_metaphone"] = metaphone(out["first_name"], first_token=True)
-    out[P.date_of_birth] = standardise_date(_col(records, P.date_of_birth))
-    out[P.date_of_death] = standardise_date(_col(records, P.date_of_death))
+    out[P.date_of_birth] = without_placeholder_dates(standardise_date(_col(records, P.date_of_birth)))
+    out[P.date_of_death] = without_placeholder_dates(standardise_date(_col(records, P.date_of_death)))
     out["dob_year"] = _none(out[P.date_of_birth].astype("string").str[:4])
-    out[P.nino] = standardise_nino(_col(records, P.nino))
-    out[P.email] = on_uniques(_col(records, P.email), standardise_email)
-    out[P.phone] = on_uniques(_col(records, P.phone), standardise_phone)
+    out[P.nino] = without_placeholder_ninos(standardise_nino(_col(records, P.nino)))
+    out[P.email] = without_placeholder_emails(on_uniques(_col(records, P.email), standardise_email))
+    out[P.phone] = without_placeholder_phones(on_uniques(_col(records, P.phone), standardise_phone))
     out[P.uprn] = standardise_uprn(_col(records, P.uprn))
     out = pd.concat([out, on_uniques(_col(records, P.postcode), standardise_postcode)], axis=1)
     out = pd.concat([out, standardise_address(records)], axis=1)

@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from matching import names as _names_module
+from matching import placeholders as _placeholders_module
 from matching import standardise as _standardise_module
 from matching.standardise import STANDARDISED_FLAG, standardise_people
 from schemas.columns import PersonRecord as P
@@ -27,7 +28,7 @@ def standardise_version(columns: list[str] | tuple[str, ...], extra_columns: tup
     """What a stored standardisation depends on besides each row: the standardising code, pandas, the input
     columns and the extra identifier columns. Any change gives a new version (and a cold start)."""
     h = hashlib.sha256()
-    for module in (_standardise_module, _names_module):
+    for module in (_standardise_module, _names_module, _placeholders_module):
         h.update(Path(module.__file__).read_bytes())
     h.update(pd.__version__.encode())
     h.update("\x1f".join(sorted(columns)).encode())

@@ -190,6 +190,24 @@ def test_mac_mc_spelling_or_a_lost_surname_is_not_a_change_of_name(hub) -> None:
     assert "change_of_name" not in apply(engine, config, [(a, "c"), (b, "c")]).event_counts
 
 
+def test_a_trusted_placeholder_never_survives_over_a_real_value_nor_renames_anyone(hub) -> None:
+    engine, config = hub
+    a = add_record(engine, "housing", "A", first_name="Ann", last_name="Okafor", date_of_birth="1981-06-07",
+                   phone="07700 900123")
+    apply(engine, config, [(a, "c")])
+    # a steward joins the more trusted council-tax account, which knows neither name nor birth date
+    b = add_record(engine, "ctax", "B", first_name="UNKNOWN", last_name="NOT KNOWN", date_of_birth="1900-01-01",
+                   phone="01234 567890")
+    summary = apply(engine, config, [(a, "c"), (b, "c")])
+    assert "change_of_name" not in summary.event_counts
+    with Session(engine) as s:
+        gp = s.get(GoldenPerson, person_of(engine, a))
+        assert (gp.first_name, gp.last_name, gp.date_of_birth, gp.phone) == ("Ann", "Okafor", "1981-06-07",
+                                                                             "07700 900123")
+        lineage = {l.attribute: l.source_record_id for l in s.scalars(select(AttributeLineage))}
+        assert {lineage[f] for f in ("first_name", "last_name", "date_of_birth", "phone")} == {a}
+
+
 def test_new_record_linking_to_a_person_at_a_new_uprn_is_a_change_of_address(hub) -> None:
     engine, config = hub
     a = add_record(engine, "ctax", "A", last_name="JONES", uprn=100, address="1 OLD RD")

@@ -11,7 +11,7 @@ def test_moved_or_renamed_records_keep_their_person_unless_identity_conflicts() 
     recs = pd.DataFrame({
         "unique_id": ["1", "2", "3", "4", "5"],
         "date_of_birth": ["1980-01-02", "1980-01-02", None, "1990-09-09", None],
-        "nino": ["AB123456C", None, None, None, "ZZ999999Z"],
+        "nino": ["JK482913C", None, None, None, "ZZ999999Z"],
         "first_name": ["ANN", "ANNE", None, "ANN", "BOB"],
     })
     current = pd.DataFrame({"unique_id": ["1", "2", "3", "4", "5", "6"], "cluster_id": ["p1"] * 5 + ["p2"]})
@@ -37,3 +37,16 @@ def test_a_new_record_joins_the_one_person_holding_its_nino_and_date_of_birth() 
     assert identifier_links(recs, {"3"}, current, {("2", "3")}) == {("1", "3")}
     conflicting = recs.assign(first_name=["DAVID", "MARY", "DAVE", "ANN", "ANN", "ROSE"])  # 2 is someone else
     assert identifier_links(conflicting, {"3"}, current, set()) == set()
+
+
+def test_a_placeholder_nino_and_date_of_birth_join_nobody() -> None:
+    recs = pd.DataFrame({
+        "unique_id": ["1", "2"],
+        "date_of_birth": ["1900-01-01", "1900-01-01"],
+        "nino": ["AB123456C", "AB123456C"],
+        "first_name": ["ANN", "ANN"],
+    })
+    current = pd.DataFrame({"unique_id": ["1"], "cluster_id": ["p1"]})
+    assert identifier_links(recs, {"2"}, current, set()) == set()
+    real = recs.assign(date_of_birth=["1961-04-05"] * 2, nino=["JK482913C"] * 2)
+    assert identifier_links(real, {"2"}, current, set()) == {("1", "2")}

@@ -14,9 +14,9 @@ RECORDS = standardise_people(
     people(
         [
             {"first_name": "John", "last_name": "Smith", "postcode": "LS1 4AB", "uprn": "10", "date_of_birth": "1980-01-01"},
-            {"first_name": "Jon", "last_name": "Smyth", "postcode": "ls14ab", "uprn": "10", "nino": "AB123456C"},
+            {"first_name": "Jon", "last_name": "Smyth", "postcode": "ls14ab", "uprn": "10", "nino": "JK482913C"},
             {"first_name": "Mary", "last_name": "Jones", "postcode": "LS2 9ZZ", "date_of_birth": "01/01/1980"},
-            {"first_name": "Jim", "last_name": "Smith", "postcode": "M1 1AE", "nino": "AB 12 34 56 C"},
+            {"first_name": "Jim", "last_name": "Smith", "postcode": "M1 1AE", "nino": "JK 48 29 13 C"},
             {"first_name": "Ann", "last_name": "Lee", "address": "12 High Street", "postcode": "LS2 9ZZ"},
             {"first_name": "Bob", "last_name": "Wong", "address": "12, High St", "postcode": "LS2 9ZZ"},
         ]

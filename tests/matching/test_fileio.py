@@ -10,8 +10,8 @@ import pytest
 from matching import InputError, MatchSettings, match_people_file, parse_column_map
 
 ROWS = [
-    {"id": "1", "given": "Ann", "surname": "Lee", "dob": "01/02/1970", "pc": "LS1 4AB", "ni": "AB123456C"},
-    {"id": "2", "given": "Anne", "surname": "Lee", "dob": "1970-02-01", "pc": "LS1 4AB", "ni": "AB123456C"},
+    {"id": "1", "given": "Ann", "surname": "Lee", "dob": "01/02/1970", "pc": "LS1 4AB", "ni": "JK482913C"},
+    {"id": "2", "given": "Anne", "surname": "Lee", "dob": "1970-02-01", "pc": "LS1 4AB", "ni": "JK482913C"},
     {"id": "3", "given": "Tom", "surname": "Ray", "dob": "1999-09-09", "pc": "M1 1AE", "ni": None},
 ]
 MAP = "source_key=id,first_name=given,last_name=surname,date_of_birth=dob,postcode=pc,nino=ni"
@@ -48,3 +48,4 @@ def test_bad_map_is_reported(tmp_path: Path) -> None:
         match_people_file(src, column_map={"first_name": "nope"}, out_csv=tmp_path / "o.csv")
     with pytest.raises(InputError):
         parse_column_map("first_name")
+
