@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import codecs
-import csv
 import datetime as dt
 import os
 import shutil
@@ -15,6 +13,7 @@ import pandas as pd
 
 from connectors import ConnectorError
 from connectors.frames import DROP_FILE, ROW_NUMBER, ExtractChunk, as_strings
+from connectors.text_files import delimited_rows
 from schemas.config import SourceConfig
 
 ARCHIVE_DIR = "_archive"
@@ -22,8 +21,6 @@ CSV_SUFFIXES = frozenset({".csv", ".txt"})
 EXCEL_SUFFIXES = frozenset({".xlsx"})
 DROP_SUFFIXES = CSV_SUFFIXES | EXCEL_SUFFIXES
 RAGGED = "_ragged"
-SAMPLE_BYTES = 64 * 1024
-DECODE_BLOCK = 1 << 20
 
 
 def _is_drop(name: str) -> bool:
@@ -105,42 +102,6 @@ def archive_drops(cfg: SourceConfig, files: tuple[Path, ...]) -> None:
                                  f"{err.strerror or err.__class__.__name__}") from err
 
 
-def _encoding_for(path: Path, declared: str) -> str:
-    """The first encoding that decodes the whole file, checked block by block (never the whole file in memory)."""
-    first = "utf-8-sig" if codecs.lookup(declared).name == "utf-8" else declared
-    for enc in dict.fromkeys((first, "utf-8-sig", "cp1252")):
-        decoder = codecs.getincrementaldecoder(enc)()
-        try:
-            with path.open("rb") as fh:
-                while block := fh.read(DECODE_BLOCK):
-                    decoder.decode(block)
-                decoder.decode(b"", final=True)
-            return enc
-        except UnicodeDecodeError:
-            continue
-    return "latin-1"  # every byte decodes: nothing is lost, validation flags oddities
-
-
-def _csv_rows(path: Path, encoding: str) -> Iterator[tuple[int, list[object]]]:
-    enc = _encoding_for(path, encoding)
-    with path.open("rb") as raw:
-        # A UTF-8 BOM in front of a Windows-1252 body: skip it, or it becomes "ï»¿" in the first header.
-        bom = raw.read(3) == codecs.BOM_UTF8
-    with path.open("r", encoding=enc, newline="") as fh:
-        if bom and enc != "utf-8-sig":
-            fh.read(3)
-        start = fh.tell()
-        sample = fh.read(SAMPLE_BYTES)
-        fh.seek(start)
-        try:
-            dialect: type[csv.Dialect] | csv.Dialect = csv.Sniffer().sniff(sample, delimiters=",;|\t")
-        except csv.Error:
-            dialect = csv.excel
-        reader = csv.reader(fh, dialect)
-        for values in reader:
-            yield reader.line_num, list(values)
-
-
 def _cell(value: object) -> object:
     if isinstance(value, float) and value.is_integer():
         return int(value)  # Excel stores every number as a float: keys and UPRNs must not become "123.0"
@@ -182,7 +143,7 @@ def file_chunks(cfg: SourceConfig, chunksize: int) -> Iterator[ExtractChunk]:
     if pending:
         check_archivable(cfg)
     for path in pending:
-        rows = _xlsx_rows(cfg, path) if path.suffix.lower() in EXCEL_SUFFIXES else _csv_rows(path, cfg.encoding)
+        rows = _xlsx_rows(cfg, path) if path.suffix.lower() in EXCEL_SUFFIXES else delimited_rows(path, cfg.encoding)
         header: list[str] | None = None
         buffer: list[dict[str, object]] = []
         for line, values in rows:

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pandas as pd
-
+from connectors.text_files import TextFileError, read_text_table
 from gazetteer.errors import MatchInputError
 from gazetteer.matcher import AddressMatcher
 from gazetteer.model import Gazetteer
@@ -36,7 +35,10 @@ def match_addresses_file(input_csv: Path, out_csv: Path, gazetteer_path: Path, i
 
     Returns the number of rows per band.
     """
-    addresses = pd.read_csv(input_csv, dtype=str, keep_default_na=False)
+    try:
+        addresses = read_text_table(Path(input_csv))
+    except TextFileError as err:
+        raise MatchInputError(str(err)) from err
     for col in (id_col, address_col) + ((postcode_col,) if postcode_col else ()):
         if col not in addresses.columns:
             raise MatchInputError(f"{Path(input_csv).name}: no column {col!r}")

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from connectors.text_files import TextFileError, read_text_table
 from matching.errors import InputError
 from matching.linker import link_people
 from matching.settings import MatchSettings
@@ -30,13 +31,22 @@ def parse_column_map(text: str) -> dict[str, str]:
     return out
 
 
+# Cells that mean "no value" in exports from databases and spreadsheets ("NA" is not one: it is a surname).
+MISSING_CELLS = frozenset({"", "NULL", "null", "Null", "N/A", "n/a", "#N/A", "NaN", "nan", "None", "<NA>"})
+
+
 def read_people_csv(path: str | Path, column_map: dict[str, str], *, source: str | None = None) -> pd.DataFrame:
-    """One CSV as canonical person records: mapped columns renamed, ``unique_id = source:key``."""
+    """One delimited file (any of , ; | tab; UTF-8 or Windows-1252) as canonical person records: mapped columns
+    renamed, empty cells missing, ``unique_id = source:key``."""
     path = Path(path)
-    raw = pd.read_csv(path, dtype=str, keep_default_na=True)
+    try:
+        raw = read_text_table(path)
+    except (OSError, TextFileError) as err:
+        raise InputError(str(err) if isinstance(err, TextFileError) else f"{path.name}: cannot read ({err.strerror})") from err
+    raw = raw.where(~raw.isin(MISSING_CELLS), None)
     missing = [c for c in column_map.values() if c not in raw.columns]
     if missing:
-        raise InputError(f"{path.name}: mapped columns not in the file: {missing}")
+        raise InputError(f"{path.name}: mapped columns not in the file: {missing}; its columns are {list(raw.columns)}")
     source = source or path.stem
     out = pd.DataFrame({canonical: raw[column] for canonical, column in column_map.items()})
     key_col = column_map.get(P.source_key) or column_map.get(P.unique_id)

@@ -49,3 +49,26 @@ def test_bad_map_is_reported(tmp_path: Path) -> None:
     with pytest.raises(InputError):
         parse_column_map("first_name")
 
+
+def test_a_windows_export_with_semicolons_reads_as_a_comma_file_does(tmp_path: Path) -> None:
+    """Excel on a UK council PC: Windows-1252, a byte-order mark, semicolons, "NULL" for a missing value."""
+    comma, excel = tmp_path / "comma.csv", tmp_path / "excel.csv"
+    rows = [dict(r, surname="O'Léary") for r in ROWS]
+    pd.DataFrame(rows).to_csv(comma, index=False, encoding="utf-8")
+    text = pd.DataFrame(rows).fillna("NULL").to_csv(index=False, sep=";")
+    excel.write_bytes(b"\xef\xbb\xbf" + text.encode("cp1252"))
+    outs = []
+    for src in (comma, excel):
+        out = tmp_path / f"{src.stem}_clusters.csv"
+        match_people_file(src, column_map=parse_column_map(MAP), out_csv=out, settings=MatchSettings(u_sample_pairs=100))
+        clusters = pd.read_csv(out, dtype=str)
+        outs.append(clusters.assign(unique_id=clusters.unique_id.str.split(":").str[1]))
+    pd.testing.assert_frame_equal(outs[0].drop(columns="cluster_id"), outs[1].drop(columns="cluster_id"))
+    assert outs[1].groupby("cluster_id").size().sort_values().tolist() == [1, 2]
+
+
+def test_a_row_with_too_many_values_is_named_by_its_line(tmp_path: Path) -> None:
+    src = tmp_path / "p.csv"
+    src.write_text("id,given,surname\n1,Ann,Lee\n2,Bob,Ray,extra\n")
+    with pytest.raises(InputError, match=r"p.csv line 3: 4 values for 3 columns"):
+        match_people_file(src, column_map={"source_key": "id", "first_name": "given"}, out_csv=tmp_path / "o.csv")
