@@ -8,6 +8,9 @@ import pandas as pd
 from sqlalchemy import Engine, delete, select
 from sqlalchemy.orm import Session
 
+from hub.survivorship import without_placeholders
+from matching.names import clean_name_text, on_uniques
+from matching.placeholders import PLACEHOLDER_NAMES
 from schemas import DqMetric, Run
 from schemas.columns import Band
 from schemas.validators import NINO_RE, POSTCODE_RE
@@ -21,6 +24,8 @@ POSTCODE_SPACED = "^(?:GIR 0AA|" + POSTCODE_RE.pattern[len("^(GIR0AA|"):-len("[0
 NINO = NINO_RE.pattern
 ISO_DATE = r"^\d{4}-(?:0[1-9]|1[0-2])-(?:0[1-9]|[12]\d|3[01])$"
 VALIDITY_PATTERNS = {"postcode": POSTCODE_SPACED, "nino": NINO, "date_of_birth": ISO_DATE, "date_of_death": ISO_DATE}
+PLACEHOLDER_FIELDS = ("full_name", "first_name", "middle_names", "last_name", "date_of_birth", "date_of_death",
+                      "email", "phone", "nino")
 
 
 @dataclass(frozen=True)
@@ -66,8 +71,34 @@ def validity(frame: pd.DataFrame, fields: tuple[str, ...]) -> dict[str, float]:
     return out
 
 
+def placeholder_rates(frame: pd.DataFrame, fields: tuple[str, ...]) -> dict[str, float]:
+    """Share of present values that only stand in for an unknown one ("UNKNOWN", "THE OCCUPIER", 01/01/1900,
+    noemail@...), per field. The matcher and survivorship read them as missing (``matching.placeholders``), so
+    they are completeness the source does not really have.
+
+    Examples:
+        >>> f = pd.DataFrame({"last_name": ["Lee", "UNKNOWN", None, "Ng"], "date_of_birth": ["1900-01-01", None, None, None]})
+        >>> placeholder_rates(f, ("last_name", "date_of_birth", "postcode"))
+        {'last_name': 0.3333333333333333, 'date_of_birth': 1.0}
+    """
+    measured = [f for f in fields if f in PLACEHOLDER_FIELDS and f in frame]
+    if frame.empty or not measured:
+        return {}
+    kept = without_placeholders(frame[[f for f in measured if f != "full_name"]])
+    out = {}
+    for f in measured:
+        present = (frame[f].notna() & (frame[f].astype("string").str.strip() != "")).fillna(False).astype(bool)
+        if f == "full_name":
+            placeholder = on_uniques(frame[f], clean_name_text).astype("string").isin(PLACEHOLDER_NAMES)
+        else:
+            placeholder = kept[f].isna()
+        n = int(present.sum())
+        out[f] = float((placeholder.fillna(False).astype(bool) & present).sum() / n) if n else 0.0
+    return out
+
+
 def source_metrics(extract: SourceExtract) -> list[Metric]:
-    """Completeness by field, validity rates, key duplicates and the batch's reconciliation figures."""
+    """Completeness by field, validity and placeholder rates, key duplicates and the batch's reconciliation figures."""
     frame, out = extract.frame, []
     out.append(Metric("rows_loaded", float(len(frame))))
     out.append(Metric("live_records", float(extract.live_records)))
@@ -79,6 +110,8 @@ def source_metrics(extract: SourceExtract) -> list[Metric]:
         out.append(Metric("completeness", v, f))
     for f, v in validity(frame, extract.mapped_fields).items():
         out.append(Metric("validity", v, f))
+    for f, v in placeholder_rates(frame, extract.mapped_fields).items():
+        out.append(Metric("placeholder_rate", v, f))
     dupes = int(frame["source_key"].duplicated(keep=False).sum()) if len(frame) else 0
     out.append(Metric("key_duplicates", float(dupes)))
     return out

@@ -171,6 +171,17 @@ def _worst_fields(latest: pd.DataFrame) -> pd.DataFrame:
     return rows.sort_values(["value", "label"]).head(15)
 
 
+def _placeholders(latest: pd.DataFrame) -> str:
+    """Fields whose values are placeholders ("UNKNOWN", 01/01/1900, ...) in the latest run, most first."""
+    rows = latest[(latest["metric"] == "placeholder_rate") & (latest["value"] > 0) & (latest["source"] != GOLDEN)]
+    if rows.empty:
+        return '<p class="empty">No placeholder values in the latest extracts.</p>'
+    rows = rows.sort_values(["value", "source", "field"], ascending=[False, True, True])
+    frame = pd.DataFrame({"source": rows["source"], "field": rows["field"],
+                          "share of present values": [_pct(v) for v in rows["value"]]})
+    return _table(frame, left=("source", "field"))
+
+
 def _with_mean_completeness(history: pd.DataFrame) -> pd.DataFrame:
     comp = history[history["metric"] == "completeness"]
     if comp.empty:
@@ -272,6 +283,10 @@ Full validation results: <a id="data-docs" href="{html.escape(docs_href)}/index.
 <div class="charts">{trends}</div>
 <h2>Worst fields</h2>
 {_table(worst.assign(value=[_pct(v) for v in worst["value"]])[["source", "field", "metric", "value"]], left=("source", "field", "metric")) if len(worst) else '<p class="empty">No fields measured yet.</p>'}
+<h2>Placeholder values</h2>
+<p class="sub">Values that stand in for an unknown one ("UNKNOWN", "THE OCCUPIER", 01/01/1900, noemail@...): the matcher
+reads them as missing, so they are completeness the source does not really have.</p>
+<div id="placeholders">{_placeholders(latest)}</div>
 <h2>Top quarantine reasons</h2>
 {reasons_table}
 <h2>Golden records</h2>

@@ -22,8 +22,10 @@ def gazetteer_rows(n: int = 60) -> list[tuple[int, str, str]]:
     return out
 
 
-def people_rows(n: int, *, blank_postcodes: int = 0, bad_postcodes: int = 0, key_prefix: str = "CT") -> list[dict]:
-    """Council tax accounts: the first ``blank_postcodes`` have no postcode, the next ``bad_postcodes`` a broken one."""
+def people_rows(n: int, *, blank_postcodes: int = 0, bad_postcodes: int = 0, placeholders: int = 0,
+                key_prefix: str = "CT") -> list[dict]:
+    """Council tax accounts: the first ``blank_postcodes`` have no postcode, the next ``bad_postcodes`` a broken one;
+    the last ``placeholders`` are "THE OCCUPIER", born "1900-01-01"."""
     gaz = gazetteer_rows()
     rows = []
     for i in range(n):
@@ -35,6 +37,8 @@ def people_rows(n: int, *, blank_postcodes: int = 0, bad_postcodes: int = 0, key
         rows.append({"ref": f"{key_prefix}{i:05d}", "name": f"{FIRST[i % len(FIRST)]} {LAST[i % len(LAST)]}",
                      "addr": address.split(",")[0], "pc": postcode,
                      "dob": f"{1940 + i % 60:04d}-{1 + i % 12:02d}-{1 + i % 28:02d}"})
+        if i >= n - placeholders:
+            rows[-1].update(name="THE OCCUPIER", dob="1900-01-01")
     return rows
 
 

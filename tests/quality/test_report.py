@@ -25,7 +25,7 @@ def history(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """Three nightly runs of the tiny council with some quarantined postcodes; returns hub.yaml."""
     council = write_council(tmp_path_factory.mktemp("history") / "council")
     for bad in (0, 4, 9):
-        write_source(council.parent / "sources" / "ctax.sqlite", people_rows(80, bad_postcodes=bad))
+        write_source(council.parent / "sources" / "ctax.sqlite", people_rows(80, bad_postcodes=bad, placeholders=bad))
         config, engine, run_id = extract_run(council)
         check_extract(engine, config, config.source("council_tax"), run_id)
         # Address linkage figures as the address gate records them (the matcher itself is not under test here).
@@ -42,6 +42,9 @@ def test_cli_writes_report_with_tables_and_data_docs_link(history: Path, tmp_pat
     page = (out / "index.html").read_text(encoding="utf-8")
     assert 'id="scorecard"' in page and "council_tax" in page
     assert "malformed postcode" in page  # top quarantine reasons
+    placeholders = page.split('id="placeholders">')[1].split("</div>")[0]  # last run: 9 of the 71 loaded
+    assert "<td class=\"l\">full_name</td><td class=\"\">12.7%</td>" in placeholders
+    assert "date_of_birth" in placeholders and "postcode" not in placeholders
     assert "<script" not in page and "<link" not in page  # no JavaScript, no stylesheet: nothing fetched
     assert not re.search(r'(?:src|href)="(?:https?:)?//', page)
     for chart in CHARTS:
