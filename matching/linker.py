@@ -115,10 +115,10 @@ def classify(model: FellegiSunterModel, vectors: ComparisonVectors, settings: Ma
             band = np.where(capped, 0, band)
             rule = np.where(capped, name, rule)
         conflict = first | dob | gen
-        nameless = ~_flag(vectors, "name_agrees", n) & ~lifted if vectors.name_agrees is not None else np.zeros(n, bool)
-        capped = nameless & (band == 2)
-        band = np.where(capped, 1, band)
-        rule = np.where(capped, "no_name", rule)
+        if vectors.name_agrees is not None:  # no name in common: a place and a birth date do not name a person
+            capped = ~vectors.name_agrees & ~lifted & (band == 2)
+            band = np.where(capped, 1, band)
+            rule = np.where(capped, "no_name", rule)
         if settings.auto_needs_person_evidence:
             caps = ((weak, "no_person_evidence"),)
         else:  # "M Walker" / "M Walker": an initial stands for anyone in the household with that initial
