@@ -276,18 +276,38 @@ def match_people(input_csv: Annotated[Path, typer.Argument(help="CSV of person r
                  column_map: Annotated[str, typer.Option("--map", help="canonical=column pairs, comma-separated.")] = "",
                  link: Annotated[Optional[Path], typer.Option("--link", help="A second CSV to link against.")] = None,
                  pairs: Annotated[Optional[Path], typer.Option("--pairs", help="Also write scored pairs here.")] = None,
-                 auto: Annotated[float, typer.Option(help="Auto-merge threshold.")] = 0.99,
-                 review: Annotated[float, typer.Option(help="Review threshold.")] = 0.80) -> None:
+                 settings_file: Annotated[Optional[Path], typer.Option(
+                     "--settings", help="YAML or JSON of match settings (blocking_rules, hard_negatives, ...: see "
+                                        "matching.settings.MatchSettings); --auto and --review override it.")] = None,
+                 auto: Annotated[Optional[float], typer.Option(help="Auto-merge threshold [default: 0.99].")] = None,
+                 review: Annotated[Optional[float], typer.Option(help="Review threshold [default: 0.8].")] = None) -> None:
     """Deduplicate (or link) people in CSV files and write clusters (and scored pairs with bands)."""
     from matching import MatchingError, MatchSettings, match_people_file, parse_column_map
 
     try:
         mapping = parse_column_map(column_map)
+        chosen = _settings_from_file(settings_file) if settings_file else {}
+        chosen.update({k: v for k, v in (("auto_threshold", auto), ("review_threshold", review)) if v is not None})
         match_people_file(input_csv, link_csv=link, column_map=mapping, out_csv=out, pairs_csv=pairs,
-                          settings=MatchSettings(auto_threshold=auto, review_threshold=review))
+                          settings=MatchSettings.from_dict(chosen))
     except (KeyError, ValueError, MatchingError) as err:
         _fail(str(err))
     console.print(f"clusters written to {out}")
+
+
+def _settings_from_file(path: Path) -> dict:
+    """Match settings from a YAML or JSON mapping (JSON is YAML); a missing or malformed file names itself."""
+    import yaml
+
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except OSError as err:
+        raise ValueError(f"match settings {path}: cannot read ({err.strerror})") from err
+    except yaml.YAMLError as err:
+        raise ValueError(f"match settings {path}: not YAML or JSON ({err.__class__.__name__})") from err
+    if not isinstance(data, dict):
+        raise ValueError(f"match settings {path}: expected a mapping of setting: value")
+    return data
 
 
 def main() -> None:
