@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from matching.names import clean_name_text, on_uniques
+from matching.names import canonical_surname, clean_name_text, on_uniques
 from matching.placeholders import (
     without_placeholder_dates,
     without_placeholder_emails,
@@ -37,6 +37,7 @@ def without_placeholders(records: pd.DataFrame) -> pd.DataFrame:
     if parts:
         cleaned = pd.DataFrame({c: on_uniques(out[c], clean_name_text) for c in parts}, index=out.index)
         cleaned = cleaned.reindex(columns=["first_name", "middle_names", "last_name"])
+        cleaned["last_name"] = on_uniques(cleaned["last_name"], canonical_surname)  # "NOT-KNOWN" as the matcher sees it
         kept = without_placeholder_names(cleaned)
         for c in parts:
             out[c] = out[c].where(kept[c].notna() | cleaned[c].isna(), None)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from hub.survivorship import choose_attributes
+from hub.survivorship import choose_attributes, without_placeholders
 
 
 @pytest.fixture
@@ -52,3 +52,11 @@ def test_cluster_with_no_value_gets_none(records: pd.DataFrame) -> None:
 def test_unknown_rule_is_an_error(records: pd.DataFrame) -> None:
     with pytest.raises(ValueError, match="unknown survivorship rule"):
         choose_attributes(records, ("first_name",), {"first_name": "loudest"})
+
+
+def test_placeholders_are_blanked_as_the_matcher_reads_them_and_real_values_keep_their_spelling() -> None:
+    recs = pd.DataFrame({"first_name": ["Ann", "Bob", "Unknown"], "last_name": ["NOT-KNOWN", "Smith-Jones", "Ng"],
+                         "nino": ["AB123456C", "JK482913C", None], "phone": ["07000 000000", "+33 1 23 45 67 89", None]})
+    out = without_placeholders(recs)
+    assert out.values.tolist() == [["Ann", None, None, None], ["Bob", "Smith-Jones", "JK482913C", "+33 1 23 45 67 89"],
+                                   [None, "Ng", None, None]]
