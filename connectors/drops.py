@@ -13,7 +13,7 @@ import pandas as pd
 
 from connectors import ConnectorError
 from connectors.frames import DROP_FILE, ROW_NUMBER, ExtractChunk, as_strings
-from connectors.text_files import delimited_rows
+from connectors.text_files import delimited_rows, header_and_rows
 from schemas.config import SourceConfig
 
 ARCHIVE_DIR = "_archive"
@@ -144,20 +144,9 @@ def file_chunks(cfg: SourceConfig, chunksize: int) -> Iterator[ExtractChunk]:
         check_archivable(cfg)
     for path in pending:
         rows = _xlsx_rows(cfg, path) if path.suffix.lower() in EXCEL_SUFFIXES else delimited_rows(path, cfg.encoding)
-        header: list[str] | None = None
+        header, data = header_and_rows(rows)
         buffer: list[dict[str, object]] = []
-        for line, values in rows:
-            if header is None:
-                if not any(v is not None and str(v).strip() for v in values):
-                    continue
-                header = [str(h).strip() if h is not None else "" for h in values]
-                while header and header[-1] == "":
-                    header.pop()  # Excel sheets often carry empty trailing columns
-                continue
-            if not any(v is not None and str(v).strip() for v in values):
-                continue
-            while len(values) > len(header) and (values[-1] is None or str(values[-1]).strip() == ""):
-                values.pop()
+        for line, values in data:
             row: dict[str, object] = dict(zip(header, values))
             if len(values) != len(header) and path.suffix.lower() in CSV_SUFFIXES:
                 row[RAGGED] = f"{len(values)} values for {len(header)} columns"

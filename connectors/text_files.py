@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import codecs
 import csv
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 import pandas as pd
@@ -61,6 +61,41 @@ def delimited_rows(path: Path, encoding: str = "utf-8") -> Iterator[tuple[int, l
             yield reader.line_num, list(values)
 
 
+def _blank(values: list[object]) -> bool:
+    return not any(v is not None and str(v).strip() for v in values)
+
+
+def header_and_rows(rows: Iterable[tuple[int, list[object]]]) -> tuple[list[str] | None, Iterator[tuple[int, list[object]]]]:
+    """Split ``(line, values)`` rows into the header (the first non-blank row, trimmed, empty trailing columns
+    dropped; None for a file with none) and the data rows after it (blank rows skipped, empty cells beyond the
+    header's width dropped). Shared by CSV and Excel drops and the analysts' whole-file reads.
+
+    Examples:
+        >>> header, data = header_and_rows([(1, ["", ""]), (2, ["id", " name ", ""]), (3, ["1", "Ann", "", ""]), (4, [None])])
+        >>> header, list(data)
+        (['id', 'name'], [(3, ['1', 'Ann'])])
+    """
+    rows = iter(rows)
+    header: list[str] | None = None
+    for _, values in rows:
+        if not _blank(values):
+            header = [str(h).strip() if h is not None else "" for h in values]
+            while header and header[-1] == "":
+                header.pop()  # spreadsheets often carry empty trailing columns
+            break
+
+    def data() -> Iterator[tuple[int, list[object]]]:
+        for line, values in rows:
+            if _blank(values):
+                continue
+            values = list(values)
+            while len(values) > len(header) and (values[-1] is None or str(values[-1]).strip() == ""):
+                values.pop()
+            yield line, values
+
+    return header, data()
+
+
 def read_text_table(path: str | Path, encoding: str = "utf-8") -> pd.DataFrame:
     """A whole delimited file as text columns named by its header row (blank rows skipped, cells trimmed, empty
     cells ""). A row with more values than the header has columns is an error naming its line; a shorter row
@@ -77,22 +112,13 @@ def read_text_table(path: str | Path, encoding: str = "utf-8") -> pd.DataFrame:
         1  2      Ann
     """
     path = Path(path)
-    header: list[str] | None = None
+    header, data = header_and_rows(delimited_rows(path, encoding))
+    if header is None:
+        raise TextFileError(f"{path.name}: no header row (the file is empty)")
     rows: list[list[str]] = []
-    for line, values in delimited_rows(path, encoding):
-        cells = [v.strip() for v in values]
-        if not any(cells):
-            continue
-        if header is None:
-            header = cells
-            while header and header[-1] == "":
-                header.pop()  # spreadsheets often save empty trailing columns
-            continue
-        while len(cells) > len(header) and cells[-1] == "":
-            cells.pop()
+    for line, values in data:
+        cells = [str(v).strip() for v in values]
         if len(cells) > len(header):
             raise TextFileError(f"{path.name} line {line}: {len(cells)} values for {len(header)} columns")
         rows.append(cells + [""] * (len(header) - len(cells)))
-    if header is None:
-        raise TextFileError(f"{path.name}: no header row (the file is empty)")
     return pd.DataFrame(rows, columns=header, dtype=object)
