@@ -62,13 +62,16 @@ def name_table(standardised: pd.DataFrame) -> pd.DataFrame:
 
 
 def first_names_agree(a: object, b: object) -> bool:
-    """Two standardised first names that may be one person's: equal, an initial and a name it begins, or one
-    slip apart (OSA similarity at least ``FIRST_NAME_SIMILARITY``: "dnucan"/"duncan", "georgie"/"george").
+    """Two standardised first names that may be one person's: equal, an initial and a name it begins, one slip
+    apart (OSA similarity at least ``FIRST_NAME_SIMILARITY``: "dnucan"/"duncan", "georgie"/"george"), or two
+    neighbouring letters swapped in a short name, which that similarity cannot allow ("jcak"/"jack": one slip in
+    four letters, while "john"/"joan" are two names).
 
     Examples:
         >>> [first_names_agree(a, b) for a, b in [("john", "john"), ("j", "john"), ("dnucan", "duncan"),
-        ...                                       ("george", "georgie"), ("john", "jane"), ("j", "k")]]
-        [True, True, True, True, False, False]
+        ...                                       ("george", "georgie"), ("jcak", "jack"), ("john", "jane"),
+        ...                                       ("john", "joan"), ("j", "k")]]
+        [True, True, True, True, True, False, False, False]
     """
     if not isinstance(a, str) or not isinstance(b, str) or not a or not b:
         return False
@@ -76,7 +79,12 @@ def first_names_agree(a: object, b: object) -> bool:
         return True
     if len(a) == 1 or len(b) == 1:
         return a[0] == b[0]
-    return OSA.normalized_similarity(a, b) >= FIRST_NAME_SIMILARITY
+    return OSA.normalized_similarity(a, b) >= FIRST_NAME_SIMILARITY or _transposed(a, b)
+
+
+def _transposed(a: str, b: str) -> bool:
+    """``a`` is ``b`` with two neighbouring letters swapped (the one slip a short name's similarity misses)."""
+    return len(a) == len(b) and sorted(a) == sorted(b) and OSA.distance(a, b) == 1
 
 
 def surnames_agree(a: object, b: object) -> bool:
@@ -95,8 +103,12 @@ def _agreeing_first_names(a: pd.Series, b: pd.Series) -> np.ndarray:
     both_long = ~short.to_numpy() & (x != "").to_numpy() & (y != "").to_numpy()
     similar = np.zeros(len(x), dtype=bool)
     if both_long.any():
-        score = process.cpdist(x[both_long].tolist(), y[both_long].tolist(), scorer=OSA.normalized_similarity)
-        similar[both_long] = score >= FIRST_NAME_SIMILARITY
+        xs, ys = x[both_long].tolist(), y[both_long].tolist()
+        score = process.cpdist(xs, ys, scorer=OSA.normalized_similarity)
+        one_slip = process.cpdist(xs, ys, scorer=OSA.distance) == 1
+        swapped = np.fromiter((bool(s) and _transposed(p, q) for p, q, s in zip(xs, ys, one_slip)), dtype=bool,
+                              count=len(xs))
+        similar[both_long] = (score >= FIRST_NAME_SIMILARITY) | swapped
     return exact | initial | similar
 
 
@@ -111,25 +123,25 @@ def _slipped_surnames(a: pd.Series, b: pd.Series) -> np.ndarray:
 
 
 def _same_person_names(left: pd.DataFrame, right: pd.DataFrame, suffixes: tuple[str, str], *,
-                       variants: bool = True, chunk: int = NAME_CHUNK) -> pd.DataFrame:
+                       slips: bool = True, chunk: int = NAME_CHUNK) -> pd.DataFrame:
     """:func:`_names_that_agree`, ``chunk`` left records at a time: a newly connected source can bring tens of
     thousands of new records in one run, each meeting a thousand or more records of its surname."""
     if len(left) <= chunk:
-        return _names_that_agree(left, right, suffixes, variants=variants)
-    parts = [_names_that_agree(left.iloc[i : i + chunk], right, suffixes, variants=variants)
+        return _names_that_agree(left, right, suffixes, slips=slips)
+    parts = [_names_that_agree(left.iloc[i : i + chunk], right, suffixes, slips=slips)
              for i in range(0, len(left), chunk)]
     found = [part for part in parts if len(part)]
     return pd.concat(found, ignore_index=True) if found else parts[0]
 
 
 def _names_that_agree(left: pd.DataFrame, right: pd.DataFrame, suffixes: tuple[str, str], *,
-                      variants: bool = True) -> pd.DataFrame:
+                      slips: bool = True) -> pd.DataFrame:
     """Pairs of ``left`` and ``right`` records whose names may be one person's, each with its ``tier``:
 
     0. the same first and last name (a first name, not an initial: "M LINDSAY" says little about "M LINDSAY");
     1. the same surname and first names that agree (:func:`first_names_agree`: an initial, one slip);
-    2. (with ``variants``) the same first name and surnames one slip apart (:func:`surnames_agree`), or the two
-       names in the other order ("BUCKLEY BRADLEY" for Bradley Buckley).
+    2. the two names in the other order ("BUCKLEY BRADLEY" for Bradley Buckley), or (with ``slips``) the same
+       first name and surnames one slip apart (:func:`surnames_agree`).
 
     Every agreeing pair is returned with its tier (callers keep each record's best tier among the candidates they
     may pair, :func:`_best_tier`). Middle initials or dates of birth that both records hold and that differ rule a
@@ -142,15 +154,15 @@ def _names_that_agree(left: pd.DataFrame, right: pd.DataFrame, suffixes: tuple[s
     same_last = same_last.assign(**{f"last{x}": same_last["last"], f"last{y}": same_last["last"]}).drop(columns="last")
     same_last["tier"] = np.where((same_last[a] == same_last[b]) & (same_last[a].str.len() > 1), 0, 1)
     found = [same_last]
-    if variants:
+    if slips:
         slip = left.merge(right, on="first", suffixes=suffixes)
         slip = slip[_slipped_surnames(slip[f"last{x}"], slip[f"last{y}"])]
         found.append(slip.assign(**{a: slip["first"], b: slip["first"]}).drop(columns="first").assign(tier=2))
-        swapped = left.merge(right.rename(columns={"first": "last", "last": "first"}), on=["first", "last"],
-                             suffixes=suffixes)
-        swapped = swapped[swapped["first"] != swapped["last"]]
-        found.append(swapped.assign(**{a: swapped["first"], b: swapped["last"], f"last{x}": swapped["last"],
-                                       f"last{y}": swapped["first"]}).drop(columns=["first", "last"]).assign(tier=2))
+    swapped = left.merge(right.rename(columns={"first": "last", "last": "first"}), on=["first", "last"],
+                         suffixes=suffixes)
+    swapped = swapped[swapped["first"] != swapped["last"]]
+    found.append(swapped.assign(**{a: swapped["first"], b: swapped["last"], f"last{x}": swapped["last"],
+                                   f"last{y}": swapped["first"]}).drop(columns=["first", "last"]).assign(tier=2))
     found = [f for f in found if len(f)]
     if not found:
         return same_last
@@ -579,8 +591,9 @@ def _name_holders(records: pd.DataFrame, clusters: pd.DataFrame, asked: pd.DataF
                   names: pd.DataFrame | None) -> pd.DataFrame:
     """Name candidates (``unique_id_new, unique_id_old, cluster_new, cluster_old, tier``, names) of ``asked``'s
     records: records of other persons holding the name, at each asked record's best tier, without the persons
-    their own records rule out (:func:`_without_contradicted_holders`). No surname slips or swapped names: on a
-    name alone, only the name as written counts."""
+    their own records rule out (:func:`_without_contradicted_holders`). No surname slips: on a name alone, a
+    slipped surname is another family as often as a typing error. The two names written the other way round
+    ("ARCHIE, WOOD" for Archie Wood) count, as the worst tier: only when nobody holds the name as written."""
     empty = pd.DataFrame(columns=["unique_id_new", "unique_id_old", "cluster_new", "cluster_old", "tier"])
     mine = _names(asked, names)
     others = records[~records[PersonRecord.unique_id].isin(set(asked[PersonRecord.unique_id]))]
@@ -588,7 +601,7 @@ def _name_holders(records: pd.DataFrame, clusters: pd.DataFrame, asked: pd.DataF
         others = _name_filter(others, mine)
     if others.empty:
         return empty
-    cand = _same_person_names(mine, _names(others, names), ("_new", "_old"), variants=False)
+    cand = _same_person_names(mine, _names(others, names), ("_new", "_old"), slips=False)
     if cand.empty:
         return empty
     cl = clusters.set_index("unique_id")["cluster_id"]

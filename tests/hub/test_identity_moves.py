@@ -229,6 +229,28 @@ def test_a_new_account_whose_name_one_other_person_holds_is_a_question_even_with
         assert move_evidence_pairs(s, config, records, clusters, existing, now=NOW, standardised=standardised(records)).empty
 
 
+def test_a_name_written_the_other_way_round_or_with_two_letters_swapped_still_asks(trusted_hub, standardised) -> None:
+    """Nothing closed, one holder of the name, but written differently: a new account "ARCHIE, WOOD" (the two names
+    in the other order) beside the one Archie Wood, and "KELLY, JACK P" beside the one person held as "JCAK PATRICK
+    KELLY". Each is a question. A reversed name that somebody holds as written asks about that person only, and a
+    short first name one letter apart ("JOAN" for John) is another person."""
+    engine, config = trusted_hub
+    archie = add(engine, "ctax", "ARCHIE", "WOOD, ARCHIE", 100)
+    new_archie = add(engine, "ctax", "NEWA", "ARCHIE, WOOD", 200)
+    jack = add(engine, "ctax", "JACK", "JCAK PATRICK KELLY", 300)
+    new_jack = add(engine, "ctax", "NEWJ", "KELLY, JACK P", 310)
+    john = add(engine, "ctax", "JOHN", "BROWN, JOHN", 400)
+    new_joan = add(engine, "ctax", "NEWB", "BROWN, JOAN", 410)
+    ross = add(engine, "ctax", "ROSS", "REID, ROSS", 500)
+    reid = add(engine, "ctax", "REID", "ROSS, REID", 510)  # a Reid Ross holds the name as the new account writes it
+    new_reid = add(engine, "ctax", "NEWR", "ROSS, REID", 520)
+    records, existing, clusters = people([archie, jack, john, ross, reid], [new_archie, new_jack, new_joan, new_reid])
+    with Session(engine) as s:
+        found = move_evidence_pairs(s, config, records, clusters, existing, now=NOW, standardised=standardised(records))
+    assert pair_keys(found) == sorted([key(archie, new_archie), key(jack, new_jack), key(reid, new_reid)])
+    assert set(found["band"]) == {"review"} and set(found["rule"]) == {MOVE_RULE}
+
+
 def test_a_middle_initial_singles_out_one_of_a_few_holders_of_the_name(trusted_hub, standardised, monkeypatch) -> None:
     """"THOMSON, GEMMA A" beside one Gemma Anne Thomson and two Gemma Thomsons whose middle names no source holds:
     a question about Gemma Anne. Not when two holders state the initial, when the new account states none, or
@@ -311,7 +333,8 @@ def test_a_new_account_given_its_uprn_later_by_an_address_steward_is_still_evide
 def test_the_vectorised_name_checks_say_what_the_scalar_ones_say() -> None:
     from hub.identity_moves import _agreeing_first_names, _slipped_surnames, first_names_agree, surnames_agree
 
-    words = ["john", "jon", "j", "k", "duncan", "dnucan", "georgie", "george", "lee", "lea", "smith", "smyth", "", None]
+    words = ["john", "jon", "joan", "j", "k", "jack", "jcak", "duncan", "dnucan", "georgie", "george", "lee", "lea",
+             "smith", "smyth", "", None]
     a = pd.Series([p for p in words for _ in words], dtype=object)
     b = pd.Series([q for _ in words for q in words], dtype=object)
     assert _agreeing_first_names(a, b).tolist() == [first_names_agree(p, q) for p, q in zip(a, b)]
