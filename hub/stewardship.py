@@ -184,10 +184,20 @@ def _open_task(session: Session, task_id: int) -> tuple[ReviewTask, MatchPair]:
     return task, pair
 
 
-def _is_move_evidence(session: Session, a: int, b: int) -> bool:
-    """The pair was put to stewards as "closed at one UPRN, same name new at another" (``hub.identity_moves``)."""
-    return session.scalar(select(MatchPair.id).where(MatchPair.record_id_l == a, MatchPair.record_id_r == b,
-                                                     MatchPair.rule == MOVE_RULE)) is not None
+def _move_evidence_between(session: Session, side_a: set[int], side_b: set[int]) -> list[tuple[int, int]]:
+    """Pairs between the two sides' records that were put to stewards as "maybe a move" (``hub.identity_moves``).
+
+    The question is about two persons, whichever of their records a steward answers it with: a matcher's own pair
+    between the same two persons (a new tenancy beside the benefit claim, while the move question named the roll
+    entry) says the same thing when accepted.
+    """
+    found = []
+    ids = sorted(side_a | side_b)
+    for start in range(0, len(ids), 500):
+        chunk = ids[start : start + 500]
+        found.extend(session.execute(select(MatchPair.record_id_l, MatchPair.record_id_r).where(
+            MatchPair.record_id_l.in_(chunk), MatchPair.rule == MOVE_RULE)).all())
+    return [(a, b) for a, b in found if (a in side_a and b in side_b) or (a in side_b and b in side_a)]
 
 
 def _newer_record(session: Session, a: int, b: int) -> int:
@@ -252,8 +262,10 @@ def accept_pair(session: Session, config: HubConfig, record_a: int, record_b: in
     if pa is None or pa != pb:
         news: set[int] = set()
         if pa is not None and pb is not None:
-            # a pair put as move evidence, or one whose sources date a closure on one side and a start on the other
-            news = {_newer_record(session, a, b)} if _is_move_evidence(session, a, b) else \
+            # the two persons were put as move evidence, or their sources date a closure on one side and a start
+            # on the other
+            evidence = _move_evidence_between(session, side_a, side_b)
+            news = {_newer_record(session, x, y) for x, y in evidence} if evidence else \
                 dated_move_starts(session, config, side_a, side_b, now=now)
         moved = bool(news)
         if moved:

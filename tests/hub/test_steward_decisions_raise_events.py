@@ -111,6 +111,27 @@ def test_accepting_move_evidence_against_a_live_record_moves_the_person_to_the_n
         assert s.get(GoldenPerson, survivor).uprn == 200
 
 
+def test_accepting_another_pair_between_the_two_persons_a_move_question_names_moves_them(trusted_hub) -> None:
+    """The move question named the person's roll entry; the steward answers the matcher's own pair between the same
+    two persons (the new tenancy beside the benefit claim). The answer is the same: the person moved. The pair the
+    steward did not use is settled with it."""
+    engine, config = trusted_hub
+    roll = add(engine, "ctax", "ROLL", first_name="EMMA", last_name="LAMONT", uprn=100, address="1 OLD RD")
+    claim = add(engine, "ctax", "CLAIM", first_name="EMMA", last_name="LAMONT", uprn=100, address="1 OLD RD")
+    apply(engine, config, [(roll, "p"), (claim, "p")])
+    new = add(engine, "ctax", "NEW", first_name="EMMA", last_name="LAMONT", uprn=200, address="2 NEW RD")
+    apply(engine, config, [(new, "q")])
+    question = review_task(engine, roll, new, MOVE_RULE)
+    ordinary = review_task(engine, claim, new, None)
+    with Session(engine) as s, s.begin():
+        survivor = st.accept_task(s, config, ordinary, steward="alice").person_ids[0]
+    coa = moves(engine)
+    assert len(coa) == 1 and coa[0].payload["after"]["uprn"] == 200 and coa[0].payload["evidence"]["source_key"] == "NEW"
+    with Session(engine) as s:
+        assert s.get(GoldenPerson, survivor).uprn == 200
+        assert s.get(ReviewTask, question).status != "open"
+
+
 def test_accepting_an_ordinary_review_pair_does_not_move_anyone(trusted_hub) -> None:
     engine, config = trusted_hub
     a = add(engine, "ctax", "A", first_name="JOHN", last_name="JONES", uprn=100, address="1 OLD RD")
