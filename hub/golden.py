@@ -282,18 +282,28 @@ def _address_before_merge(known: dict[object, GoldenPerson], plan: IdPlan, golde
     its ID is older; the resident's address, stated by live records, is still where they live. Keeping the 2018
     address would send letters to a house they left years ago, and calling the resident's own address a change
     of address would tell every source a move that never happened. With news (a new account, move evidence a
-    steward accepted) the survivor's address stays the one the news is weighed against, as before.
+    steward accepted) the survivor's address stays the one the news is weighed against, unless the survivor already
+    lives where the news says: the new account joined the survivor first (it shared the survivor's way of writing
+    the name), and the person it is now known to be, absorbed here, lived elsewhere. The move is from there, and
+    the sources that hold the absorbed person's records must hear it.
     """
     live = records[records["live"].astype(bool) & records["uprn"].notna()]
     stated = set(zip(live["cluster_id"], live["uprn"].astype("int64")))
-    news = set(live.loc[live["fresh"].astype(bool) & live["trusted"].astype(bool), "cluster_id"])
+    fresh = live[live["fresh"].astype(bool) & live["trusted"].astype(bool)]
+    news = set(fresh["cluster_id"])
+    told = set(zip(fresh["cluster_id"], fresh["uprn"].astype("int64")))
     cluster_of = {pid: c for c, pid in plan.cluster_ids.items()}
     where = dict(known)
     for absorbed, survivor in plan.merged.items():
         cluster, other = cluster_of.get(survivor), golden.get(absorbed)
-        if cluster not in where or cluster in news or other is None or other.uprn is None:
+        if cluster not in where or other is None or other.uprn is None:
             continue
         mine = where[cluster].uprn
+        if cluster in news:
+            if mine is not None and (cluster, int(mine)) in told and (cluster, int(other.uprn)) not in told \
+                    and where[cluster] is known.get(cluster):
+                where[cluster] = other
+            continue
         if (mine is None or (cluster, int(mine)) not in stated) and (cluster, int(other.uprn)) in stated:
             where[cluster] = other
     return where
@@ -322,7 +332,8 @@ def _attribute_events(person_id: int, version: int, before: dict, after: dict, r
         evidence = {"source": told_by, "source_key": info["source_key"] if info else None, "rule": row.get(f"{attr}__rule")}
         if event_type == "death" and info and reasons.get(int(rid)):
             evidence["closure_reason"] = reasons[int(rid)]  # the record closed because its person died
-        payload = {"before": {f: before.get(f) for f in fields}, "after": {f: after.get(f) for f in fields},
+        was = lived if event_type == "change_of_address" else before  # where the person lived, a merge's too
+        payload = {"before": {f: was.get(f) for f in fields}, "after": {f: after.get(f) for f in fields},
                    "evidence": evidence}
         out.append(PendingEvent(f"{event_type}:{person_id}:v{version}", event_type, person_id, payload,
                                 [s for s in subs if s != told_by], source=told_by, uprn=after.get("uprn")))

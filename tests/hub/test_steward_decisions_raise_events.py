@@ -132,6 +132,41 @@ def test_accepting_another_pair_between_the_two_persons_a_move_question_names_mo
         assert s.get(ReviewTask, question).status != "open"
 
 
+def test_a_move_to_where_the_new_account_already_joined_the_older_golden_id_is_still_a_move(trusted_hub) -> None:
+    """The hub holds the resident twice: an account closed years ago ("QUINN, F D", the older golden ID) and the
+    resident at 300. A new account "QUINN, F D" at 200 joins the closed account's person first. When the account at
+    300 then closes and the steward accepts the move, the person moved from 300 to 200: the sources holding the
+    resident at 300 must hear it, though the surviving ID already said 200."""
+    engine, config = trusted_hub
+    long_ago = utcnow() - dt.timedelta(days=400)
+    closed = add(engine, "ctax", "OLD2022", first_name="F", middle_names="D", last_name="QUINN", uprn=100,
+                 address="1 OLD RD", attributes={"end_date": "2022-09-22", "end_reason": "MOVED OUT"},
+                 first_seen=long_ago, last_changed=long_ago)
+    home = add(engine, "ctax", "HOME", first_name="FRANCIS", middle_names="D", last_name="QUINN", uprn=300,
+               address="3 HOME RD", first_seen=long_ago, last_changed=long_ago)
+    apply(engine, config, [(closed, "p"), (home, "q")])
+    new = add(engine, "ctax", "NEW", first_name="F", middle_names="D", last_name="QUINN", uprn=200, address="2 NEW RD",
+              first_seen=utcnow(), last_changed=utcnow())
+    apply(engine, config, [(new, "r")])
+    with Session(engine) as s, s.begin():  # a steward joins it to the person its name is written like
+        st.accept_task(s, config, review_task(engine, closed, new, None), steward="alice")
+    with Session(engine) as s:
+        assert s.get(GoldenPerson, person_of(engine, new)).uprn == 200
+    assert moves(engine) == []  # a closed account's address was nobody's current address
+    with Session(engine) as s, s.begin():
+        rec = s.get(SourceRecord, home)
+        rec.attributes, rec.last_changed = CLOSED, utcnow()
+    apply(engine, config, [(home, "q")])
+    task_id = review_task(engine, home, new, MOVE_RULE)
+    with Session(engine) as s, s.begin():
+        survivor = st.accept_task(s, config, task_id, steward="alice").person_ids[0]
+    assert survivor == person_of(engine, closed)
+    coa = moves(engine)
+    assert len(coa) == 1 and coa[0].payload["before"]["uprn"] == 300 and coa[0].payload["after"]["uprn"] == 200
+    with Session(engine) as s:
+        assert s.get(GoldenPerson, survivor).uprn == 200
+
+
 def test_accepting_an_ordinary_review_pair_does_not_move_anyone(trusted_hub) -> None:
     engine, config = trusted_hub
     a = add(engine, "ctax", "A", first_name="JOHN", last_name="JONES", uprn=100, address="1 OLD RD")
