@@ -140,8 +140,8 @@ def _names_that_agree(left: pd.DataFrame, right: pd.DataFrame, suffixes: tuple[s
 
     0. the same first and last name (a first name, not an initial: "M LINDSAY" says little about "M LINDSAY");
     1. the same surname and first names that agree (:func:`first_names_agree`: an initial, one slip);
-    2. the two names in the other order ("BUCKLEY BRADLEY" for Bradley Buckley), or (with ``slips``) the same
-       first name and surnames one slip apart (:func:`surnames_agree`).
+    2. the two names in the other order ("BUCKLEY BRADLEY" for Bradley Buckley);
+    3. (with ``slips``) the same first name and surnames one slip apart (:func:`surnames_agree`).
 
     Every agreeing pair is returned with its tier (callers keep each record's best tier among the candidates they
     may pair, :func:`_best_tier`). Middle initials or dates of birth that both records hold and that differ rule a
@@ -157,7 +157,7 @@ def _names_that_agree(left: pd.DataFrame, right: pd.DataFrame, suffixes: tuple[s
     if slips:
         slip = left.merge(right, on="first", suffixes=suffixes)
         slip = slip[_slipped_surnames(slip[f"last{x}"], slip[f"last{y}"])]
-        found.append(slip.assign(**{a: slip["first"], b: slip["first"]}).drop(columns="first").assign(tier=2))
+        found.append(slip.assign(**{a: slip["first"], b: slip["first"]}).drop(columns="first").assign(tier=3))
     swapped = left.merge(right.rename(columns={"first": "last", "last": "first"}), on=["first", "last"],
                          suffixes=suffixes)
     swapped = swapped[swapped["first"] != swapped["last"]]
@@ -194,6 +194,31 @@ def _names(frame: pd.DataFrame, table: pd.DataFrame | None = None) -> pd.DataFra
     cols = [PersonRecord.unique_id, "source", "title", "first_name", "middle_names", "last_name", "full_name",
             "date_of_birth"]
     return name_table(standardise_people(frame[[c for c in cols if c in frame]].reset_index(drop=True)))
+
+
+def _mates(ids: set[str], clusters: pd.DataFrame) -> set[str]:
+    """``ids`` and every other record of their persons in ``clusters`` (``unique_id, cluster_id``)."""
+    uid = clusters["unique_id"].astype(str)
+    return ids | set(uid[clusters["cluster_id"].isin(set(clusters.loc[uid.isin(ids), "cluster_id"]))])
+
+
+def _persons_names(records: pd.DataFrame, asked: pd.DataFrame, clusters: pd.DataFrame,
+                   names: pd.DataFrame | None) -> pd.DataFrame:
+    """Names (:func:`name_table` rows) that each of ``asked``'s records answers to: its own and those of its
+    person's other records in ``clusters``, each row under the asked record's ``unique_id``. An account written
+    "SMITH, PAL" closes; the roll entry of the same person says PAUL SMITH."""
+    own = _names(asked, names)
+    uid = clusters["unique_id"].astype(str)
+    asked_ids = asked[PersonRecord.unique_id].astype(str)
+    held = clusters.assign(unique_id=uid)[uid.isin(set(asked_ids))][["unique_id", "cluster_id"]]
+    mates = clusters.assign(unique_id=uid)[clusters["cluster_id"].isin(set(held["cluster_id"]))]
+    if not mates["cluster_id"].duplicated().any():  # a person of one record lends no other name
+        return own
+    their = _names(records[records[PersonRecord.unique_id].astype(str).isin(set(mates["unique_id"]))], names)
+    lent = their.merge(mates.rename(columns={"unique_id": "mate"}), left_on="unique_id", right_on="mate") \
+        .drop(columns="unique_id").merge(held, on="cluster_id")
+    lent = lent[lent["mate"] != lent["unique_id"]]
+    return pd.concat([own, lent[own.columns]], ignore_index=True).drop_duplicates()
 
 
 def _name_filter(frame: pd.DataFrame, names: pd.DataFrame) -> pd.DataFrame:
@@ -417,8 +442,7 @@ def new_record_evidence_pairs(session: Session, config: HubConfig, records: pd.D
     # queue and cost minutes to compare, as the hub's first load would.
     if (starts.empty and joiners.empty) or len(starts) + len(joiners) > BACKLOG_STARTS:
         return empty
-    known = set(existing["unique_id"].astype(str))
-    closed_pairs = _closed_evidence(session, config, records, starts, known, names, now=now)
+    closed_pairs = _closed_evidence(session, config, records, starts, existing, names, now=now)
     answered = set(closed_pairs["unique_id_new"]) if len(closed_pairs) else set()
     unclosed = unclosed_evidence_pairs(session, config, records, clusters,
                                        starts[~starts[PersonRecord.unique_id].isin(answered)], now=now, names=names,
@@ -430,10 +454,12 @@ def new_record_evidence_pairs(session: Session, config: HubConfig, records: pd.D
 
 
 def _closed_evidence(session: Session, config: HubConfig, records: pd.DataFrame, starts: pd.DataFrame,
-                     known: set[str], names: pd.DataFrame | None, *, now: dt.datetime) -> pd.DataFrame:
+                     existing: pd.DataFrame, names: pd.DataFrame | None, *, now: dt.datetime) -> pd.DataFrame:
     """``unique_id_new, unique_id_old`` of starts and recently closed records of the same name elsewhere, among
-    records ``known`` to the hub before this run (one that arrives already closed tells of no move today)."""
+    records ``existing`` before this run (one that arrives already closed tells of no move today). A closed record
+    answers to its person's names (:func:`_persons_names`)."""
     empty = pd.DataFrame(columns=["unique_id_new", "unique_id_old"])
+    known = set(existing["unique_id"].astype(str))
     is_known = records[PersonRecord.unique_id].isin(known) & ~records[PersonRecord.unique_id].isin(
         set(starts[PersonRecord.unique_id]))
     since = pd.Timestamp(now - MOVE_WINDOW)
@@ -443,11 +469,13 @@ def _closed_evidence(session: Session, config: HubConfig, records: pd.DataFrame,
     if recent.empty:
         return empty
     new_names = _names(starts, names)
-    if names is None:  # standardise only records that could share a name with a new one (a cheap token filter)
-        recent = _name_filter(recent, new_names)
+    if names is None:  # standardise only records whose person could share a name with a new one (a token filter)
+        uid = PersonRecord.unique_id
+        pool = records[records[uid].isin(_mates(set(recent[uid]), existing))]
+        recent = recent[recent[uid].isin(_mates(set(_name_filter(pool, new_names)[uid]), existing))]
         if recent.empty:
             return empty
-    cand = _same_person_names(new_names, _names(recent, names), ("_new", "_old"))
+    cand = _same_person_names(new_names, _persons_names(records, recent, existing, names), ("_new", "_old"))
     if cand.empty:
         return empty
     uprn = _uprn_of(records)
@@ -591,9 +619,10 @@ def _name_holders(records: pd.DataFrame, clusters: pd.DataFrame, asked: pd.DataF
                   names: pd.DataFrame | None) -> pd.DataFrame:
     """Name candidates (``unique_id_new, unique_id_old, cluster_new, cluster_old, tier``, names) of ``asked``'s
     records: records of other persons holding the name, at each asked record's best tier, without the persons
-    their own records rule out (:func:`_without_contradicted_holders`). No surname slips: on a name alone, a
-    slipped surname is another family as often as a typing error. The two names written the other way round
-    ("ARCHIE, WOOD" for Archie Wood) count, as the worst tier: only when nobody holds the name as written."""
+    their own records rule out (:func:`_without_contradicted_holders`). The two names written the other way round
+    ("ARCHIE, WOOD" for Archie Wood) and, worse, a slip in the surname beside the same full first name
+    ("CHARLOTTE HAMILTJN") count only when nobody holds the name better: each asks about one holder at most, and
+    never without a steward."""
     empty = pd.DataFrame(columns=["unique_id_new", "unique_id_old", "cluster_new", "cluster_old", "tier"])
     mine = _names(asked, names)
     others = records[~records[PersonRecord.unique_id].isin(set(asked[PersonRecord.unique_id]))]
@@ -601,7 +630,8 @@ def _name_holders(records: pd.DataFrame, clusters: pd.DataFrame, asked: pd.DataF
         others = _name_filter(others, mine)
     if others.empty:
         return empty
-    cand = _same_person_names(mine, _names(others, names), ("_new", "_old"), slips=False)
+    cand = _same_person_names(mine, _names(others, names), ("_new", "_old"))
+    cand = cand[(cand["tier"] < 3) | (cand["first_new"].str.len() > 1)]  # "J SMYTH" says little of J Smith
     if cand.empty:
         return empty
     cl = clusters.set_index("unique_id")["cluster_id"]
@@ -672,7 +702,7 @@ def closure_evidence_pairs(session: Session, config: HubConfig, records: pd.Data
     closing = closing[closing[PersonRecord.unique_id].isin(set(ends["id"]))]
     if closing.empty:
         return empty
-    old_names = _names(closing, names)
+    old_names = _persons_names(records, closing, clusters, names)
     others = records[has_uprn & ~records[PersonRecord.unique_id].isin(set(closing[PersonRecord.unique_id]))]
     if names is None:
         others = _name_filter(others, old_names)

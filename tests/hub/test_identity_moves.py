@@ -229,11 +229,12 @@ def test_a_new_account_whose_name_one_other_person_holds_is_a_question_even_with
         assert move_evidence_pairs(s, config, records, clusters, existing, now=NOW, standardised=standardised(records)).empty
 
 
-def test_a_name_written_the_other_way_round_or_with_two_letters_swapped_still_asks(trusted_hub, standardised) -> None:
+def test_a_name_written_the_other_way_round_or_with_a_slip_still_asks(trusted_hub, standardised) -> None:
     """Nothing closed, one holder of the name, but written differently: a new account "ARCHIE, WOOD" (the two names
-    in the other order) beside the one Archie Wood, and "KELLY, JACK P" beside the one person held as "JCAK PATRICK
-    KELLY". Each is a question. A reversed name that somebody holds as written asks about that person only, and a
-    short first name one letter apart ("JOAN" for John) is another person."""
+    in the other order) beside the one Archie Wood, "KELLY, JACK P" beside the one person held as "JCAK PATRICK
+    KELLY", and "HAMILTJN, CHARLOTTE" beside the one Charlotte Hamilton. Each is a question. A reversed name that
+    somebody holds as written asks about that person only, a short first name one letter apart ("JOAN" for John)
+    is another person, and a surname slip beside an initial is no evidence."""
     engine, config = trusted_hub
     archie = add(engine, "ctax", "ARCHIE", "WOOD, ARCHIE", 100)
     new_archie = add(engine, "ctax", "NEWA", "ARCHIE, WOOD", 200)
@@ -244,11 +245,39 @@ def test_a_name_written_the_other_way_round_or_with_two_letters_swapped_still_as
     ross = add(engine, "ctax", "ROSS", "REID, ROSS", 500)
     reid = add(engine, "ctax", "REID", "ROSS, REID", 510)  # a Reid Ross holds the name as the new account writes it
     new_reid = add(engine, "ctax", "NEWR", "ROSS, REID", 520)
-    records, existing, clusters = people([archie, jack, john, ross, reid], [new_archie, new_jack, new_joan, new_reid])
+    charlotte = add(engine, "ctax", "CHAR", "HAMILTON, CHARLOTTE MARY", 600)
+    new_charlotte = add(engine, "ctax", "NEWC", "HAMILTJN, CHARLOTTE", 610)  # a slip in the surname
+    initial = add(engine, "ctax", "INIT", "CAMPBELL, J", 700)
+    new_initial = add(engine, "ctax", "NEWI", "CAMBPELL, J", 710)  # a slip beside an initial says too little
+    old = [archie, jack, john, ross, reid, charlotte, initial]
+    records, existing, clusters = people(old, [new_archie, new_jack, new_joan, new_reid, new_charlotte, new_initial])
     with Session(engine) as s:
         found = move_evidence_pairs(s, config, records, clusters, existing, now=NOW, standardised=standardised(records))
-    assert pair_keys(found) == sorted([key(archie, new_archie), key(jack, new_jack), key(reid, new_reid)])
+    assert pair_keys(found) == sorted([key(archie, new_archie), key(jack, new_jack), key(reid, new_reid),
+                                       key(charlotte, new_charlotte)])
     assert set(found["band"]) == {"review"} and set(found["rule"]) == {MOVE_RULE}
+
+
+def test_a_closed_account_answers_to_its_persons_other_names(trusted_hub, standardised) -> None:
+    """"SMITH, PAL" closes for a move; the same person's roll entry says PAUL SMITH. A new account "SMITH, PAUL"
+    elsewhere is evidence."""
+    engine, config = trusted_hub
+    pal = add(engine, "ctax", "PAL", "SMITH, PAL", 100, MOVED_OUT)
+    roll = add(engine, "requests", "ROLL", "PAUL SMITH", 100)
+    other = add(engine, "ctax", "OTHER", "SMITH, PAUL", 300)  # another Paul Smith: the name alone asks nothing
+    new = add(engine, "ctax", "NEW", "SMITH, PAUL", 200)
+    records = pd.DataFrame([pal, roll, other, new])
+    ids = [pal["unique_id"], roll["unique_id"], other["unique_id"]]
+    existing = pd.DataFrame({"unique_id": ids, "cluster_id": ["p1", "p1", "p2"]})
+    arriving = pd.DataFrame({"unique_id": [new["unique_id"]], "cluster_id": ["n"]})
+    with Session(engine) as s:
+        found = move_evidence_pairs(s, config, records, pd.concat([existing, arriving]), existing, now=NOW,
+                                    standardised=standardised(records))
+    assert pair_keys(found) == [key(pal, new)]
+    apart = pd.DataFrame({"unique_id": ids, "cluster_id": ["p1", "p3", "p2"]})
+    with Session(engine) as s:  # held as two persons, the closed account's own name is all it answers to
+        assert move_evidence_pairs(s, config, records, pd.concat([apart, arriving]), apart, now=NOW,
+                                   standardised=standardised(records)).empty
 
 
 def test_a_middle_initial_singles_out_one_of_a_few_holders_of_the_name(trusted_hub, standardised, monkeypatch) -> None:
