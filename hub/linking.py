@@ -11,6 +11,7 @@ import pandas as pd
 from sqlalchemy import Engine, String, func, insert, select, update
 from sqlalchemy.orm import Session
 
+from hub.frames import read_frame
 from hub.golden import GoldenSummary, apply_clusters, drop_deleted_records, orphaned_persons
 from hub.identity_links import identifier_links, kept_memberships
 from hub.identity_moves import MOVE_RULE, move_evidence_pairs, with_move_evidence
@@ -65,7 +66,7 @@ def load_person_records(session: Session) -> pd.DataFrame:
     stmt = (select(*cols).join(SourceSystem, SourceSystem.id == SourceRecord.source_id)
             .outerjoin(Xref, Xref.source_record_id == SourceRecord.id)
             .where(SourceRecord.deleted.is_(False), SourceRecord.kind == "person"))
-    frame = pd.DataFrame(session.execute(stmt).all(), columns=[c.key for c in cols])
+    frame = read_frame(session, stmt, datetime_columns=["last_changed"])
     trusted = frame["matched_uprn"].where(frame["address_band"] == Band.AUTO)
     uprn = pd.to_numeric(frame["source_uprn"].where(frame["source_uprn"].notna(), trusted)).astype("Int64")
     frame[PersonRecord.uprn] = uprn.astype("string").astype(object).where(uprn.notna(), None)
