@@ -233,8 +233,27 @@ def _watermark(state: dict, lag: dt.timedelta) -> dt.datetime | None:
         return None
 
 
+class _TouchedOnce:
+    """:func:`_touched_records` read once per write-back pass and shared by its tables.
+
+    A read from an earlier ``since`` covers any later one (it can only name more keys to compare). Every table of
+    the pass takes the pass's start as its watermark, taken before this read: whatever commits after it, a
+    steward's decision while the pass runs included, is read again next time.
+    """
+
+    def __init__(self) -> None:
+        self.since: dt.datetime | None = None
+        self.value: tuple[set[int], bool] = (set(), False)
+
+    def __call__(self, session: Session, since: dt.datetime) -> tuple[set[int], bool]:
+        if self.since is None or self.since > since:
+            self.since, self.value = since, _touched_records(session, since)
+        return self.value
+
+
 def _publish_target(engine: Engine, source: SourceConfig, target_cfg: PublishTarget, *, full: bool,
-                    started: dt.datetime, lag: dt.timedelta, summary: XrefPublishSummary) -> None:
+                    started: dt.datetime, lag: dt.timedelta, summary: XrefPublishSummary,
+                    touched: _TouchedOnce | None = None) -> None:
     """Bring one write-back table up to date, incrementally when the hub knows what it last wrote there.
 
     Full when the target was never written (no watermark), its table is missing or holds another number of rows
@@ -259,7 +278,7 @@ def _publish_target(engine: Engine, source: SourceConfig, target_cfg: PublishTar
     since = None if full or present is None or last.get("rows") != present else _watermark(last, lag)
     with Session(engine) as session:
         if since is not None:
-            records, erased = _touched_records(session, since)
+            records, erased = (touched or _TouchedOnce())(session, since)
             if len(records) > max(FULL_FLOOR, FULL_SHARE * (present or 0)):
                 since = None  # so much changed (a rebuild) that comparing every row is quicker
         if since is None:
@@ -292,14 +311,15 @@ def publish_xref(engine: Engine, config: HubConfig, *, sources: Sequence[str] | 
     stays, so the next run resends) and the others are still written.
     """
     summary = XrefPublishSummary()
+    started = utcnow()  # before the hub is read: whatever commits later is newer than the watermark
+    touched = _TouchedOnce()
     for source in config.sources:
         if sources is not None and source.name not in sources:
             continue
         for target_cfg in (t for t in source.publish if t.kind == "sql_writeback"):
-            started = utcnow()  # before the hub is read: whatever commits later is newer than the watermark
             try:
                 _publish_target(engine, source, target_cfg, full=full, started=started, lag=lag,
-                                summary=summary)
+                                summary=summary, touched=touched)
             except DeliveryError as err:
                 summary.failed[source.name] = str(err)
                 log.warning("write-back for source %s failed: %s", source.name, err)

@@ -244,3 +244,50 @@ def test_table_dropped_or_emptied_is_written_in_full(tmp_path: Path, hub: Engine
     summary = _publish(hub, cfg)
     assert summary.mode == {"housing": "full"} and summary.counts == {"housing": 6}
     assert {k: v[:3] for k, v in _table(cfg).items()} == full
+
+
+def test_one_read_of_what_changed_serves_every_table_and_a_change_during_the_pass_is_not_lost(
+        tmp_path: Path, hub: Engine, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Two sources, a write-back table each: one pass reads the hub's changes once. A steward's decision that
+    commits while the pass runs, after that read, reaches both tables on the next pass."""
+    import hub.writeback as wb
+
+    sources = [{"name": name, "url": f"sqlite:///{tmp_path / f'{name}.db'}", "table": "people", "key": "ref",
+                "fields": {"full_name": "name"}, "publish": [{"kind": "sql_writeback", "table": TABLE}]}
+               for name in ("housing", "ctax")]
+    cfg = parse_config({"hub": "sqlite:///hub.db", "gazetteer": {"path": "g.csv"}, "sources": sources},
+                       base_dir=tmp_path)
+    _setup(hub)
+    with Session(hub) as s, s.begin():
+        ctax = SourceSystem(name="ctax")
+        s.add(ctax)
+        s.flush()
+        record = SourceRecord(source_id=ctax.id, source_key="C2", raw={}, content_hash="h")
+        s.add(record)
+        s.flush()
+        s.add(Xref(source_record_id=record.id, person_id=2, link_band="auto", linked_at=utcnow() - dt.timedelta(days=1)))
+    assert _publish(hub, cfg).mode == {"housing": "full", "ctax": "full"}
+
+    reads = []
+    real = wb._touched_records
+
+    def read_then_a_steward_moves_person_2(session: Session, since: dt.datetime):
+        reads.append(since)
+        found = real(session, since)
+        if len(reads) == 1:
+            _move(hub, 2, 222)  # commits in its own transaction, after the pass read what changed
+        return found
+
+    monkeypatch.setattr(wb, "_touched_records", read_then_a_steward_moves_person_2)
+    _move(hub, 1, 111)
+    second = _publish(hub, cfg)
+    assert len(reads) == 1 and second.mode == {"housing": "incremental", "ctax": "incremental"}
+    assert _table(cfg)["H1"][:3] == (1, 111, "111 New Rd")
+    third = _publish(hub, cfg)
+    assert third.counts == {"housing": 1, "ctax": 1}
+    assert _table(cfg)["H2"][:3] == (2, 222, "222 New Rd")
+    engine = create_engine(cfg.source("ctax").url)
+    with engine.connect() as conn:
+        tbl = writeback_table(TABLE)
+        assert conn.execute(select(tbl.c.uprn).where(tbl.c.source_key == "C2")).scalar_one() == 222
+    engine.dispose()
