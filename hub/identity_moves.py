@@ -123,25 +123,24 @@ def _slipped_surnames(a: pd.Series, b: pd.Series) -> np.ndarray:
 
 
 def _same_person_names(left: pd.DataFrame, right: pd.DataFrame, suffixes: tuple[str, str], *,
-                       slips: bool = True, chunk: int = NAME_CHUNK) -> pd.DataFrame:
+                       chunk: int = NAME_CHUNK) -> pd.DataFrame:
     """:func:`_names_that_agree`, ``chunk`` left records at a time: a newly connected source can bring tens of
     thousands of new records in one run, each meeting a thousand or more records of its surname."""
     if len(left) <= chunk:
-        return _names_that_agree(left, right, suffixes, slips=slips)
-    parts = [_names_that_agree(left.iloc[i : i + chunk], right, suffixes, slips=slips)
+        return _names_that_agree(left, right, suffixes)
+    parts = [_names_that_agree(left.iloc[i : i + chunk], right, suffixes)
              for i in range(0, len(left), chunk)]
     found = [part for part in parts if len(part)]
     return pd.concat(found, ignore_index=True) if found else parts[0]
 
 
-def _names_that_agree(left: pd.DataFrame, right: pd.DataFrame, suffixes: tuple[str, str], *,
-                      slips: bool = True) -> pd.DataFrame:
+def _names_that_agree(left: pd.DataFrame, right: pd.DataFrame, suffixes: tuple[str, str]) -> pd.DataFrame:
     """Pairs of ``left`` and ``right`` records whose names may be one person's, each with its ``tier``:
 
     0. the same first and last name (a first name, not an initial: "M LINDSAY" says little about "M LINDSAY");
     1. the same surname and first names that agree (:func:`first_names_agree`: an initial, one slip);
     2. the two names in the other order ("BUCKLEY BRADLEY" for Bradley Buckley);
-    3. (with ``slips``) the same first name and surnames one slip apart (:func:`surnames_agree`).
+    3. the same first name and surnames one slip apart (:func:`surnames_agree`).
 
     Every agreeing pair is returned with its tier (callers keep each record's best tier among the candidates they
     may pair, :func:`_best_tier`). Middle initials or dates of birth that both records hold and that differ rule a
@@ -154,10 +153,9 @@ def _names_that_agree(left: pd.DataFrame, right: pd.DataFrame, suffixes: tuple[s
     same_last = same_last.assign(**{f"last{x}": same_last["last"], f"last{y}": same_last["last"]}).drop(columns="last")
     same_last["tier"] = np.where((same_last[a] == same_last[b]) & (same_last[a].str.len() > 1), 0, 1)
     found = [same_last]
-    if slips:
-        slip = left.merge(right, on="first", suffixes=suffixes)
-        slip = slip[_slipped_surnames(slip[f"last{x}"], slip[f"last{y}"])]
-        found.append(slip.assign(**{a: slip["first"], b: slip["first"]}).drop(columns="first").assign(tier=3))
+    slip = left.merge(right, on="first", suffixes=suffixes)
+    slip = slip[_slipped_surnames(slip[f"last{x}"], slip[f"last{y}"])]
+    found.append(slip.assign(**{a: slip["first"], b: slip["first"]}).drop(columns="first").assign(tier=3))
     swapped = left.merge(right.rename(columns={"first": "last", "last": "first"}), on=["first", "last"],
                          suffixes=suffixes)
     swapped = swapped[swapped["first"] != swapped["last"]]
