@@ -164,18 +164,26 @@ def namesake_households(frame: pd.DataFrame, deduplicated_sources: tuple[str, ..
 
 
 def _initial_among_namesakes(frame: pd.DataFrame, place: pd.Series) -> np.ndarray:
-    """Records known by an initial only ("M Walker") where the household holds two first names with that initial."""
+    """Records known by an initial only ("M Walker") where the household holds two first names with that initial.
+
+    Examples:
+        >>> f = pd.DataFrame({"first_name": ["m", "mark", "mary", "j", "john"], "last_name": ["walker"] * 5,
+        ...                   "first_metaphone": [None, "MRK", "MR", None, "JN"]})
+        >>> _initial_among_namesakes(f, pd.Series(["1"] * 5)).tolist()
+        [True, False, False, False, False]
+    """
     if "first_name" not in frame.columns:
         return np.zeros(len(frame), dtype=bool)
     first = frame["first_name"].astype("string")
     initial_only = (first.str.len() == 1).fillna(False).to_numpy()
     if not initial_only.any() or "first_metaphone" not in frame.columns:
         return np.zeros(len(frame), dtype=bool)
-    keys = pd.DataFrame({"p": place, "l": frame["last_name"], "i": first.str[0]})
-    full = pd.Series(frame["first_metaphone"].where(~initial_only), index=frame.index)
-    distinct = full.groupby([keys["p"], keys["l"], keys["i"]], dropna=True).nunique()
-    crowded = distinct[distinct >= 2].index
-    if not len(crowded):
-        return np.zeros(len(frame), dtype=bool)
-    at = pd.MultiIndex.from_frame(keys).isin(crowded)
-    return at & initial_only
+    keys = pd.DataFrame({"p": place.to_numpy(), "l": frame["last_name"].to_numpy(), "i": first.str[0].to_numpy()})
+    household = keys.groupby(["p", "l", "i"], dropna=True, sort=False).ngroup().to_numpy()
+    placed = household >= 0
+    # only households where a record known by its initial lives matter: count their distinct full first names
+    asked = placed & np.isin(household, np.unique(household[initial_only & placed]))
+    named = pd.DataFrame({"h": household[asked], "m": frame["first_metaphone"].to_numpy(dtype=object)[asked]})
+    distinct = named[~initial_only[asked]].dropna().drop_duplicates()["h"].value_counts()
+    crowded = distinct[distinct >= 2].index.to_numpy()
+    return initial_only & placed & np.isin(household, crowded)
