@@ -21,6 +21,8 @@ _SUFFIX_RE = r"\s+(?P<suffix>jr|jnr|junior|sr|snr|senior|ii|iii|iv)$"
 _SUFFIX_CANON = {"jr": "jr", "jnr": "jr", "junior": "jr", "ii": "jr", "sr": "sr", "snr": "sr", "senior": "sr"}
 _SURNAME_PARTICLES = r"(?:van|von|de|der|den|da|di|du|del|della|le|la|st|ap|bin|ibn)"
 _LAST_RE = r"^(?P<front>.*?)(?:^|\s+)(?P<last>(?:" + _SURNAME_PARTICLES + r"\s+)*[a-z\-]+)$"
+_INITIAL_LAST_RE = (r"^(?P<last>(?:" + _SURNAME_PARTICLES + r"\s+)*[a-z'\-]{2,})\s+"
+                    r"(?P<given>[a-z'\-]{2,}(?:\s+[a-z'\-]+)*\s+[a-z])$")
 
 
 def on_uniques(series: pd.Series, fn: Callable[[pd.Series], pd.Series | pd.DataFrame]) -> pd.Series | pd.DataFrame:
@@ -87,7 +89,8 @@ def split_suffix(s: pd.Series) -> pd.DataFrame:
 def parse_full_name(full: pd.Series) -> pd.DataFrame:
     """Free-text names into title, first, middle, last and suffix.
 
-    Handles "SMITH, JOHN A", "Mr J Smith", "John Adam Smith Jr", "SMITH SNR, JOHN", "Anna van der Berg".
+    Handles "SMITH, JOHN A", "Mr J Smith", "John Adam Smith Jr", "SMITH SNR, JOHN", "Anna van der Berg" and a
+    legacy export's "SMITH JOHN A" (surname, forename, initial).
 
     Examples:
         >>> parse_full_name(pd.Series(["SMITH, JOHN A", "Mr J Smith", "SMITH SNR, JOHN"]))[["first_name", "last_name", "name_suffix"]].values.tolist()
@@ -101,6 +104,10 @@ def parse_full_name(full: pd.Series) -> pd.DataFrame:
     suffixed = split_suffix(titled["rest"].str.replace(r"\s*,\s*$", "", regex=True))
     text = suffixed["rest"].astype("string")
     comma = text.str.extract(r"^(?P<last>[^,]+?)\s*,\s*(?P<given>.*)$")
+    # "HAMILTON BARRY W": a legacy export's surname, forename and middle initial without a comma (no surname is a
+    # single letter, so a name ending in one is written surname first)
+    initial_last = text.str.extract(_INITIAL_LAST_RE)
+    comma = comma.where(comma["last"].notna(), initial_last)
     plain = text.str.extract(_LAST_RE)
     has_comma = comma["last"].notna()
     # "ANDERSON SNR, HENRY": the suffix written with the surname, before the comma

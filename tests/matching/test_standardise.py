@@ -22,7 +22,7 @@ from matching.standardise import (
 def test_full_name_forms_are_parsed() -> None:
     parsed = parse_full_name(
         pd.Series(["SMITH, JOHN A", "Mr J Smith", "Dr. Anna Maria van der Berg", "John Adam Smith Jr", "O'Brien, Mrs Mary",
-                   "Paula Miller", "BROWN James"])
+                   "Paula Miller", "BROWN James", "HAMILTON BARRY W"])
     )
     assert parsed[["first_name", "middle_names", "last_name"]].values.tolist() == [
         ["john", "a", "smith"],
@@ -32,9 +32,10 @@ def test_full_name_forms_are_parsed() -> None:
         ["mary", None, "obrien"],
         ["paula", None, "miller"],  # "la" is a surname particle only as a whole word
         ["james", None, "brown"],  # a capitalised surname first
+        ["barry", "w", "hamilton"],  # a legacy export: surname, forename, initial
     ]
-    assert parsed["title"].tolist() == [None, "mr", "dr", None, "mrs", None, None]
-    assert parsed["name_suffix"].tolist() == [None, None, None, "jr", None, None, None]
+    assert parsed["title"].tolist() == [None, "mr", "dr", None, "mrs", None, None, None]
+    assert parsed["name_suffix"].tolist() == [None, None, None, "jr", None, None, None, None]
 
 
 def test_suffix_written_with_the_surname_before_the_comma() -> None:
