@@ -275,7 +275,7 @@ def _public(attrs: dict[str, Any]) -> dict[str, Any]:
 def _address_before_merge(known: dict[object, GoldenPerson], plan: IdPlan, golden: dict[int, GoldenPerson],
                           records: pd.DataFrame) -> dict[object, GoldenPerson]:
     """Per cluster, the golden person whose current address the merged person had: the survivor, unless the merge
-    brings no news (no live, trusted record newly stating a UPRN), no live record of the cluster states the
+    brings no news (no live, trusted record newly stating a UPRN), no live record of a trusted source states the
     survivor's UPRN and one states the UPRN of a person it absorbs.
 
     A steward who joins a council tax account closed in 2018 to a resident makes the 2018 person the survivor when
@@ -288,8 +288,10 @@ def _address_before_merge(known: dict[object, GoldenPerson], plan: IdPlan, golde
     the sources that hold the absorbed person's records must hear it.
     """
     live = records[records["live"].astype(bool) & records["uprn"].notna()]
-    stated = set(zip(live["cluster_id"], live["uprn"].astype("int64")))
-    fresh = live[live["fresh"].astype(bool) & live["trusted"].astype(bool)]
+    # where a person lives is what trusted sources state: a service request names where a problem was
+    trusted = live[live["trusted"].astype(bool)]
+    stated = set(zip(trusted["cluster_id"], trusted["uprn"].astype("int64")))
+    fresh = trusted[trusted["fresh"].astype(bool)]
     news = set(fresh["cluster_id"])
     told = set(zip(fresh["cluster_id"], fresh["uprn"].astype("int64")))
     cluster_of = {pid: c for c, pid in plan.cluster_ids.items()}

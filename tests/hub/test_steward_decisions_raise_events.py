@@ -167,6 +167,36 @@ def test_a_move_to_where_the_new_account_already_joined_the_older_golden_id_is_s
         assert s.get(GoldenPerson, survivor).uprn == 200
 
 
+def test_a_service_request_a_steward_joins_to_a_closed_account_does_not_move_the_person_silently(trusted_hub) -> None:
+    """"MURRAY, H M" closes for a move; a service request from "Helen Murray" at another address is joined to her by
+    a steward. A service request names where a problem was: the person does not live there on its word. When her
+    new council tax account there arrives and is joined too, that is the change of address, raised once."""
+    engine, config = trusted_hub
+    old = add(engine, "ctax", "OLD", first_name="H", middle_names="M", last_name="MURRAY", uprn=100,
+              address="1 OLD RD")
+    apply(engine, config, [(old, "p")])
+    with Session(engine) as s, s.begin():
+        rec = s.get(SourceRecord, old)
+        rec.attributes, rec.last_changed = {"start_date": "2020-03-21", **CLOSED}, utcnow()
+    apply(engine, config, [(old, "p")])
+    request = add(engine, "requests", "REQ", first_name="HELEN", last_name="MURRAY", uprn=200, address="2 NEW RD")
+    apply(engine, config, [(request, "q")])
+    with Session(engine) as s, s.begin():
+        survivor = st.accept_task(s, config, review_task(engine, old, request, None), steward="alice").person_ids[0]
+    with Session(engine) as s:
+        assert s.get(GoldenPerson, survivor).uprn == 100
+    assert moves(engine) == []
+    account = add(engine, "ctax", "NEW", first_name="HELEN", middle_names="M", last_name="MURRAY", uprn=200,
+                  address="2 NEW RD", attributes={"start_date": "2026-02-21"})
+    apply(engine, config, [(account, "r")])
+    with Session(engine) as s, s.begin():
+        st.accept_task(s, config, review_task(engine, old, account, None), steward="alice")
+    coa = moves(engine)
+    assert len(coa) == 1 and coa[0].payload["before"]["uprn"] == 100 and coa[0].payload["after"]["uprn"] == 200
+    with Session(engine) as s:
+        assert s.get(GoldenPerson, survivor).uprn == 200
+
+
 def test_accepting_an_ordinary_review_pair_does_not_move_anyone(trusted_hub) -> None:
     engine, config = trusted_hub
     a = add(engine, "ctax", "A", first_name="JOHN", last_name="JONES", uprn=100, address="1 OLD RD")
