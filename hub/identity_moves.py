@@ -104,9 +104,10 @@ def _agreeing_first_names(a: pd.Series, b: pd.Series) -> np.ndarray:
     similar = np.zeros(len(x), dtype=bool)
     if both_long.any():
         xs, ys = x[both_long].tolist(), y[both_long].tolist()
-        score = process.cpdist(xs, ys, scorer=OSA.normalized_similarity)
-        one_slip = process.cpdist(xs, ys, scorer=OSA.distance) == 1
-        swapped = np.fromiter((bool(s) and _transposed(p, q) for p, q, s in zip(xs, ys, one_slip)), dtype=bool,
+        distance = process.cpdist(xs, ys, scorer=OSA.distance)
+        longer = np.maximum(x[both_long].str.len().to_numpy(dtype=float), y[both_long].str.len().to_numpy(dtype=float))
+        score = 1 - distance / longer  # OSA.normalized_similarity, from the one distance computed
+        swapped = np.fromiter((d == 1 and _transposed(p, q) for p, q, d in zip(xs, ys, distance)), dtype=bool,
                               count=len(xs))
         similar[both_long] = (score >= FIRST_NAME_SIMILARITY) | swapped
     return exact | initial | similar
