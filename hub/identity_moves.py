@@ -31,6 +31,7 @@ from sqlalchemy.orm import Session
 
 from hub.identity_households import companions, origins, recent_residences, singled_out_by_household
 from hub.survivorship_status import END_DATE, record_status
+from matching.names import related_names
 from schemas import Run, SourceRecord, SourceSystem
 from schemas.columns import Band, PairFrame, PersonRecord
 from schemas.config import HubConfig
@@ -63,15 +64,16 @@ def name_table(standardised: pd.DataFrame) -> pd.DataFrame:
 
 def first_names_agree(a: object, b: object) -> bool:
     """Two standardised first names that may be one person's: equal, an initial and a name it begins, one slip
-    apart (OSA similarity at least ``FIRST_NAME_SIMILARITY``: "dnucan"/"duncan", "georgie"/"george"), or two
+    apart (OSA similarity at least ``FIRST_NAME_SIMILARITY``: "dnucan"/"duncan", "georgie"/"george"), two
     neighbouring letters swapped in a short name, which that similarity cannot allow ("jcak"/"jack": one slip in
-    four letters, while "john"/"joan" are two names).
+    four letters, while "john"/"joan" are two names), or a name and its nickname ("alec"/"alexander", from the
+    ``nicknames`` package's list: one department writes the name a resident gives, another the one on a form).
 
     Examples:
         >>> [first_names_agree(a, b) for a, b in [("john", "john"), ("j", "john"), ("dnucan", "duncan"),
-        ...                                       ("george", "georgie"), ("jcak", "jack"), ("john", "jane"),
-        ...                                       ("john", "joan"), ("j", "k")]]
-        [True, True, True, True, True, False, False, False]
+        ...                                       ("george", "georgie"), ("jcak", "jack"), ("alec", "alexander"),
+        ...                                       ("john", "jane"), ("john", "joan"), ("j", "k")]]
+        [True, True, True, True, True, True, False, False, False]
     """
     if not isinstance(a, str) or not isinstance(b, str) or not a or not b:
         return False
@@ -79,7 +81,12 @@ def first_names_agree(a: object, b: object) -> bool:
         return True
     if len(a) == 1 or len(b) == 1:
         return a[0] == b[0]
-    return OSA.normalized_similarity(a, b) >= FIRST_NAME_SIMILARITY or _transposed(a, b)
+    return OSA.normalized_similarity(a, b) >= FIRST_NAME_SIMILARITY or _transposed(a, b) or _nicknames(a, b)
+
+
+def _nicknames(a: str, b: str) -> bool:
+    """``a`` and ``b`` are a name and its nickname, either way round (:func:`matching.names.related_names`)."""
+    return b in related_names(a) or a in related_names(b)
 
 
 def _transposed(a: str, b: str) -> bool:
@@ -109,7 +116,8 @@ def _agreeing_first_names(a: pd.Series, b: pd.Series) -> np.ndarray:
         score = 1 - distance / longer  # OSA.normalized_similarity, from the one distance computed
         swapped = np.fromiter((d == 1 and _transposed(p, q) for p, q, d in zip(xs, ys, distance)), dtype=bool,
                               count=len(xs))
-        similar[both_long] = (score >= FIRST_NAME_SIMILARITY) | swapped
+        nicknamed = np.fromiter((_nicknames(p, q) for p, q in zip(xs, ys)), dtype=bool, count=len(xs))
+        similar[both_long] = (score >= FIRST_NAME_SIMILARITY) | swapped | nicknamed
     return exact | initial | similar
 
 

@@ -161,19 +161,23 @@ def test_accounts_closed_years_ago_do_not_crowd_out_todays_closure(trusted_hub, 
 
 
 def test_a_first_name_written_as_an_initial_or_with_a_slip_is_still_evidence(trusted_hub, standardised) -> None:
-    """Sources write first names differently ("SMITH, J", "DNUCAN"): the same surname with agreeing first names is
-    evidence for a steward; an unrelated first name is not, and a record with an exact namesake keeps only those."""
+    """Sources write first names differently ("SMITH, J", "DNUCAN", "ALEC" for Alexander): the same surname with
+    agreeing first names is evidence for a steward; an unrelated first name is not, and a record with an exact
+    namesake keeps only those."""
     engine, config = trusted_hub
     initial = add(engine, "ctax", "INIT", "SMITH, J", 100, MOVED_OUT)
     slip = add(engine, "ctax", "SLIP", "BRODIE, DNUCAN", 300, MOVED_OUT)
     other = add(engine, "ctax", "OTHER", "SMITH, MARY", 400, MOVED_OUT)
+    nickname = add(engine, "ctax", "NICK", "FRASER, ALEC", 600, MOVED_OUT)
     new_john = add(engine, "ctax", "NEWJ", "JOHN SMITH", 200)
     new_duncan = add(engine, "ctax", "NEWD", "DUNCAN BRODIE", 500)
-    records, existing, clusters = people([initial, slip, other], [new_john, new_duncan])
+    new_alexander = add(engine, "ctax", "NEWA", "ALEXANDER FRASER", 700)
+    new_alan = add(engine, "ctax", "NEWF", "ALAN FRASER", 800)  # not a form of Alec
+    records, existing, clusters = people([initial, slip, other, nickname], [new_john, new_duncan, new_alexander, new_alan])
     with Session(engine) as s:
         found = move_evidence_pairs(s, config, records, clusters, existing, now=NOW, standardised=standardised(records))
     pairs = pair_keys(found)
-    assert pairs == sorted([key(initial, new_john), key(slip, new_duncan)])
+    assert pairs == sorted([key(initial, new_john), key(slip, new_duncan), key(nickname, new_alexander)])
 
 
 def test_a_surname_with_a_slip_or_names_in_the_other_order_are_evidence_with_a_closure(trusted_hub, standardised) -> None:
@@ -363,7 +367,7 @@ def test_the_vectorised_name_checks_say_what_the_scalar_ones_say() -> None:
     from hub.identity_moves import _agreeing_first_names, _slipped_surnames, first_names_agree, surnames_agree
 
     words = ["john", "jon", "joan", "j", "k", "jack", "jcak", "duncan", "dnucan", "georgie", "george", "lee", "lea",
-             "smith", "smyth", "", None]
+             "smith", "smyth", "alec", "alexander", "peggy", "margaret", "", None]
     a = pd.Series([p for p in words for _ in words], dtype=object)
     b = pd.Series([q for _ in words for q in words], dtype=object)
     assert _agreeing_first_names(a, b).tolist() == [first_names_agree(p, q) for p, q in zip(a, b)]
