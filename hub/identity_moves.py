@@ -766,24 +766,33 @@ def dated_move_starts(session: Session, config: HubConfig, side_a: set[int], sid
                       now: dt.datetime) -> set[int]:
     """Records that start a move when a steward joins ``side_a`` and ``side_b`` (records of two golden persons).
 
-    A steward who accepts an ordinary review pair says the two sides are one person; their sources' own dates say
-    whether that person moved: a record of a trusted source on one side closed (not for a death) and a live record
-    of a trusted source on the other side, at another UPRN, starting within ``MOVE_WINDOW`` of that closure, which
-    the hub saw happen (the record changed after the hub first saw it). The live records returned are news to the
-    person (:func:`hub.stewardship.accept_pair` raises the change of address). A duplicate closed years before its
-    namesake's new account started, or one that arrived closed, is a correction, not a move: nothing is returned.
+    A steward who accepts an ordinary review pair says the two sides are one person; their records say whether that
+    person moved. The live records returned are news to the person (:func:`hub.stewardship.accept_pair` raises the
+    change of address):
+
+    - a record of a trusted source on one side closed (not for a death) and a live record of a trusted source on the
+      other side, at another UPRN, starting within ``MOVE_WINDOW`` of that closure, which the hub saw happen (the
+      record changed after the hub first saw it);
+    - nothing closed: a live record of a trusted source on one side, at a UPRN no live trusted record of the other
+      side states, that arrived recently (:func:`_window_start`: after the hub's first load, within
+      ``MOVE_WINDOW``) and after every live trusted record of the other side. A new tenancy beside the roll entry
+      at the old address: the other side's records are the older word on where the person lives.
+
+    A duplicate closed years before its namesake's new account started, one that arrived closed, or two records
+    the hub has held since its first load, is a correction, not a move: nothing is returned.
     """
     ids = sorted(side_a | side_b)
     if not side_a or not side_b:
         return set()
     status = _status(session, config, ids, now)
-    facts = {rid: (uprn, changed) for rid, uprn, changed in session.execute(select(
+    facts = {rid: (uprn, changed, seen) for rid, uprn, changed, seen in session.execute(select(
         SourceRecord.id,
         func.coalesce(SourceRecord.uprn, case((SourceRecord.address_band == Band.AUTO, SourceRecord.matched_uprn),
                                               else_=None)),
-        SourceRecord.last_changed > SourceRecord.first_seen).where(SourceRecord.id.in_(ids)))}
+        SourceRecord.last_changed > SourceRecord.first_seen, SourceRecord.first_seen).where(SourceRecord.id.in_(ids)))}
     status["uprn"] = status["id"].astype(int).map(lambda i: facts[i][0])
     status["seen_to_change"] = status["id"].astype(int).map(lambda i: bool(facts[i][1]))
+    status["first_seen"] = pd.to_datetime(status["id"].astype(int).map(lambda i: facts[i][2]), utc=True)
     status["side"] = status["id"].astype(int).map(lambda i: "a" if i in side_a else "b")
     # The hub saw the closure happen: a record that arrived already closed (a backlog, a newly connected source)
     # tells of a move before the hub's time, and merging its duplicate corrects a record, it moves nobody today.
@@ -795,4 +804,23 @@ def dated_move_starts(session: Session, config: HubConfig, side_a: set[int], sid
         other = starts[(starts["side"] != end["side"]) & (starts["uprn"] != end["uprn"])]
         near = (other[START_DATE] - end[END_DATE]).abs() <= pd.Timedelta(MOVE_WINDOW)
         out |= set(other.loc[near, "id"].astype(int))
+    return out | _unclosed_move_starts(session, status, now=now)
+
+
+def _unclosed_move_starts(session: Session, status: pd.DataFrame, *, now: dt.datetime) -> set[int]:
+    """The "nothing closed" half of :func:`dated_move_starts`: of ``status`` (both sides' records, with ``side``,
+    ``uprn`` and ``first_seen``), the live trusted records that arrived recently, after every live trusted record of
+    the other side, at a UPRN none of those states."""
+    stating = status[status["live"] & status["trusted"] & status["uprn"].notna()]
+    since = _window_start(session, now) if len(stating) else None
+    if since is None:
+        return set()
+    out: set[int] = set()
+    for side in ("a", "b"):
+        mine, theirs = stating[stating["side"] == side], stating[stating["side"] != side]
+        if mine.empty or theirs.empty:
+            continue
+        news = mine[(mine["first_seen"] >= pd.Timestamp(since, tz="UTC")) & (mine["first_seen"] > theirs["first_seen"].max())
+                    & ~mine["uprn"].isin(set(theirs["uprn"]))]
+        out |= set(news["id"].astype(int))
     return out

@@ -17,7 +17,7 @@ from hub.golden import apply_clusters, resolve_person_id
 from hub.identity_moves import MOVE_RULE
 from hub.linking import linked_hash, load_person_records
 from hub.property_queue import refresh_queue, resolve_address_task
-from schemas import ChangeEvent, GoldenPerson, MatchPair, ReviewTask, SourceRecord, Xref
+from schemas import ChangeEvent, GoldenPerson, MatchPair, ReviewTask, Run, SourceRecord, Xref
 from schemas.base import utcnow
 from property_fixtures import add_record as add
 
@@ -241,6 +241,41 @@ def test_accepting_a_review_pair_whose_sources_date_a_move_moves_the_person(trus
     coa = moves(engine)
     with Session(engine) as s:
         assert s.get(GoldenPerson, survivor).uprn == 200
+    if moves_expected:
+        assert len(coa) == 1 and coa[0].person_id == survivor
+        assert coa[0].payload["before"]["uprn"] == 100 and coa[0].payload["after"]["uprn"] == 200
+        assert coa[0].payload["evidence"]["steward_decision"] == result.decision_ids[0]
+    else:
+        assert coa == []
+
+
+@pytest.mark.parametrize("new_account_seen, moves_expected", [
+    ("after the first load", True),   # the hub saw it arrive: today's news of where the person lives
+    ("in the first load", False),     # held since the first load beside the old one: which is current is unknown
+])
+def test_accepting_a_review_pair_beside_a_new_account_elsewhere_moves_the_person(trusted_hub, new_account_seen: str,
+                                                                                   moves_expected: bool) -> None:
+    """Nothing closed: the person's one record says 1 OLD RD and a new account the hub saw arrive says 2 NEW RD.
+    A steward who accepts the matcher's ordinary pair between them says one person, so the person moved: the
+    golden record must not stay at the old address, and the old address's sources must hear of the move."""
+    engine, config = trusted_hub
+    first_load = utcnow() - dt.timedelta(days=40)
+    with Session(engine) as s, s.begin():
+        s.add_all([Run(kind="full", status="ok", started_at=first_load),
+                   Run(kind="incremental", status="ok", started_at=first_load + dt.timedelta(days=1))])
+    old = add(engine, "ctax", "OLD", first_name="JOHN", last_name="JONES", uprn=100, address="1 OLD RD",
+              first_seen=first_load, last_changed=first_load)
+    seen = utcnow() - dt.timedelta(days=5) if new_account_seen == "after the first load" else first_load
+    new = add(engine, "ctax", "NEW", first_name="JOHN", last_name="JONES", uprn=200, address="2 NEW RD",
+              first_seen=seen, last_changed=seen)
+    apply(engine, config, [(old, "p"), (new, "q")])
+    task_id = review_task(engine, old, new, None)  # the matcher's grey-zone pair, not put as move evidence
+    with Session(engine) as s, s.begin():
+        result = st.accept_task(s, config, task_id, steward="alice")
+    survivor = result.person_ids[0]
+    coa = moves(engine)
+    with Session(engine) as s:
+        assert s.get(GoldenPerson, survivor).uprn == (200 if moves_expected else 100)
     if moves_expected:
         assert len(coa) == 1 and coa[0].person_id == survivor
         assert coa[0].payload["before"]["uprn"] == 100 and coa[0].payload["after"]["uprn"] == 200
