@@ -5,8 +5,8 @@ So the evidence is looked for both ways: a record starting a new golden person i
 record of the same name (:func:`new_record_evidence_pairs`), and a record closing now is paired with a record of the
 same name that started, by its source's own dates, within ``MOVE_WINDOW`` of the closure
 (:func:`closure_evidence_pairs`). Often nothing closes at all: the resident told one department (a new council tax
-account) and every other system still holds the old address. A new record of a trusted source whose name exactly
-one other person in the hub holds, at another address, is then put to a steward too
+account) and every other system still holds the old address. A new record of a trusted source whose name one
+other person in the hub holds, or a few do, at another address, is then put to a steward too, once per holder
 (:func:`unclosed_evidence_pairs`): the question "tell us once" exists to ask. A person whose own records state
 another middle initial or date of birth holds no such name, and a middle initial that one of a few holders states
 singles that one out, as does the household the new record arrives with (:mod:`hub.identity_households`).
@@ -42,6 +42,7 @@ START_DATE = "start_date"  # attribute a source maps under `attributes:` (liable
 MOVE_RULE = "move_evidence"
 MOVE_WINDOW = dt.timedelta(days=90)  # a closure older than this says nothing about today's new record
 MAX_CANDIDATES = 3  # a common name closing in several places is no evidence at all
+MAX_HOLDERS = 3  # a new record asks about each of at most this many holders of its name; more: none, unless singled out
 MAX_NAMESAKES = 5  # a middle initial may single out one of at most this many persons holding a name
 FIRST_NAME_SIMILARITY = 0.8  # first names at least this alike (OSA) may be one person's written two ways
 NAME_CHUNK = 1_000  # new records compared with the hub's names at a time (bounds memory, not the result)
@@ -507,16 +508,19 @@ def _closed_evidence(session: Session, config: HubConfig, records: pd.DataFrame,
 def unclosed_evidence_pairs(session: Session, config: HubConfig, records: pd.DataFrame, clusters: pd.DataFrame,
                             starts: pd.DataFrame, *, now: dt.datetime, names: pd.DataFrame | None = None,
                             joiners: pd.DataFrame | None = None) -> pd.DataFrame:
-    """``unique_id_new, unique_id_old``: a start from a trusted source whose name exactly one other golden person
-    holds, in live records none of which is at the start's UPRN, paired with that person's best-named record.
+    """``unique_id_new, unique_id_old``: a start from a trusted source whose name at most ``MAX_HOLDERS`` other
+    golden persons hold, in live records none of which is at the start's UPRN, paired with each holder's best-named
+    record: one question per holder.
 
-    Nothing closed: the resident told one department. A name that two or more people in the hub hold is no
-    evidence at all, unless the start's middle initial singles one of them out (:func:`_middle_initial_singles_out`)
-    or its household does (:func:`_narrowed_by_household`: a household member who arrived a few days earlier is then
-    asked about too); one that only one person holds is worth a steward's question. Never an auto link.
+    Nothing closed: the resident told one department. The start's middle initial may single one holder out
+    (:func:`_middle_initial_singles_out`), or its household may (:func:`_narrowed_by_household`: a household member
+    who arrived a few days earlier is then asked about too); otherwise each of a few holders is worth a steward's
+    question ("is the new council tax payer Dawn MacLeod either of the two on the roll?"), and a name held more
+    widely is no evidence at all. Never an auto link.
 
-    ``joiners`` (:func:`joining_records`) ask only when their middle initial singles out one of several holders:
-    anything else their first record could already have asked.
+    Household members who arrived earlier, and ``joiners`` (:func:`joining_records`), ask only about one holder
+    singled out (by household, or by a middle initial among several holders): anything else their first record
+    could already have asked.
     """
     empty = pd.DataFrame(columns=["unique_id_new", "unique_id_old"])
     joiners = joiners if joiners is not None else starts.iloc[:0]
@@ -543,14 +547,18 @@ def unclosed_evidence_pairs(session: Session, config: HubConfig, records: pd.Dat
     cand = cand[~joining | singled]
     cand = _narrowed_by_household(session, records, clusters, cand, askers, set(arrivals[PersonRecord.unique_id]),
                                   names, now=now)
-    # exactly one other person holds the name
-    cand = cand[cand.groupby("unique_id_new")["cluster_old"].transform("nunique") == 1]
+    # a few other persons hold the name (a start's own question); exactly one for anyone else
+    holding = cand.groupby("unique_id_new")["cluster_old"].transform("nunique")
+    own = cand["unique_id_new"].isin(set(starts[PersonRecord.unique_id]))
+    cand = cand[(holding == 1) | (own & (holding <= MAX_HOLDERS))]
     if cand.empty:
         return empty
-    # ... and nothing of theirs is at the new address already (that is a household, not a move)
+    # ... and nothing of any of theirs is at the new address already (that is a household, not a move)
     members = clusters[clusters["cluster_id"].isin(set(cand["cluster_old"]))]
     at = set(zip(members["cluster_id"], members["unique_id"].map(uprn)))
-    cand = cand[[(c, u) not in at for c, u in zip(cand["cluster_old"], cand["unique_id_new"].map(uprn))]]
+    there = pd.Series([(c, u) in at for c, u in zip(cand["cluster_old"], cand["unique_id_new"].map(uprn))],
+                      index=cand.index, dtype=bool)
+    cand = cand[~there.groupby(cand["unique_id_new"]).transform("any")]
     if cand.empty:
         return empty
     status = _status(session, config, [int(i) for i in cand["unique_id_old"].unique()], now).set_index("id")
@@ -558,7 +566,7 @@ def unclosed_evidence_pairs(session: Session, config: HubConfig, records: pd.Dat
                 & cand["unique_id_old"].map(uprn).notna().to_numpy()]
     cand = cand.assign(_trusted=cand["unique_id_old"].map(status["trusted"]).fillna(False).astype(bool))
     cand = cand.sort_values(["unique_id_new", "tier", "_trusted", "unique_id_old"], ascending=[True, True, False, True])
-    return cand.drop_duplicates("unique_id_new")[["unique_id_new", "unique_id_old"]]
+    return cand.drop_duplicates(["unique_id_new", "cluster_old"])[["unique_id_new", "unique_id_old"]]
 
 
 def _arrived_with(session: Session, config: HubConfig, records: pd.DataFrame, clusters: pd.DataFrame,

@@ -25,6 +25,14 @@ def standardised(request):  # noqa: ANN201 - records -> (standardised frame | No
                                                        if c in records]])
 
 
+@pytest.fixture
+def one_holder_asks(monkeypatch) -> None:  # noqa: ANN001 - pytest fixture
+    """Only a name that one other person holds asks by itself (``MAX_HOLDERS`` 1, where the hub asks about each of up
+    to three): the tests that use this are about what singles one of several holders out, and keep their fixtures
+    small with two or three namesakes."""
+    monkeypatch.setattr("hub.identity_moves.MAX_HOLDERS", 1)
+
+
 def names_of(std: pd.DataFrame | None) -> pd.DataFrame | None:
     return None if std is None else name_table(std)
 
@@ -87,12 +95,14 @@ def test_new_account_with_the_name_of_one_just_closed_elsewhere_is_review_eviden
     capped = scored.assign(rule="first_name_conflict")  # a rule of the matcher's own says more: it stays
     assert with_move_evidence(capped, ev)["rule"].tolist() == ["first_name_conflict"]
     assert (with_move_evidence(scored.assign(band="none"), ev)["band"] != "auto").all()
-    # once the new record belongs to an existing person, or the closure is old news, there is no evidence
+    # once the new record belongs to an existing person there is no evidence; once the closure is old news, what is
+    # left is a name three persons hold, and of them only the one still liable at 500 may have moved
     with Session(engine) as s:
         joined = clusters.assign(cluster_id=["p1", "p2", "p3", "p4", "p1"])
         assert move_evidence_pairs(s, config, records, joined, existing, now=NOW, standardised=std).empty
-        assert move_evidence_pairs(s, config, records, clusters, existing, now=NOW + dt.timedelta(days=200),
-                                   standardised=std).empty
+        later = move_evidence_pairs(s, config, records, clusters, existing, now=NOW + dt.timedelta(days=200),
+                                    standardised=std)
+    assert pair_keys(later) == [key(live, new)]
 
 
 # Move evidence whichever half of a move a source tells first: an account that closes now is paired with an account
@@ -201,13 +211,12 @@ def test_a_new_account_whose_name_one_other_person_holds_is_a_question_even_with
                                                                                                standardised,
                                                                                                monkeypatch) -> None:
     """The resident told one department: a new trusted record, a name only one person in the hub holds, living
-    elsewhere. Two holders of the name, a middle initial that differs, an untrusted source, or the person already
+    elsewhere. Four holders of the name, a middle initial that differs, an untrusted source, or the person already
     holding a record at the new address: no question."""
     engine, config = trusted_hub
     rhys = add(engine, "ctax", "RHYS", "ANDERSON, RHYS MICHAEL", 100)
     new_rhys = add(engine, "ctax", "NEWR", "ANDERSON, RHYS M", 200)
-    john_a = add(engine, "ctax", "JOHNA", "SMITH, JOHN", 300)
-    john_b = add(engine, "ctax", "JOHNB", "SMITH, JOHN", 310)
+    johns = [add(engine, "ctax", f"JOHN{i}", "SMITH, JOHN", 300 + i) for i in range(4)]
     new_john = add(engine, "ctax", "NEWJ", "SMITH, JOHN", 320)
     mary = add(engine, "ctax", "MARY", "JONES, MARY E", 400)
     new_mary = add(engine, "ctax", "NEWM", "JONES, MARY K", 410)  # another middle initial: another Mary
@@ -216,10 +225,10 @@ def test_a_new_account_whose_name_one_other_person_holds_is_a_question_even_with
     kim = add(engine, "ctax", "KIM", "LEE, KIM", 600)
     kim_there = add(engine, "requests", "KIMT", "LEE, KIM", 610)
     new_kim = add(engine, "ctax", "NEWK", "LEE, KIM", 610)  # the person already has a record at the new address
-    records = pd.DataFrame([rhys, new_rhys, john_a, john_b, new_john, mary, new_mary, ann, new_ann, kim, kim_there, new_kim])
-    old = [rhys, john_a, john_b, mary, ann, kim, kim_there]
+    records = pd.DataFrame([rhys, new_rhys, *johns, new_john, mary, new_mary, ann, new_ann, kim, kim_there, new_kim])
+    old = [rhys, *johns, mary, ann, kim, kim_there]
     existing = pd.DataFrame({"unique_id": [r["unique_id"] for r in old],
-                             "cluster_id": ["p1", "p2", "p3", "p4", "p5", "p6", "p6"]})
+                             "cluster_id": ["p1", "p2", "p3", "p7", "p8", "p4", "p5", "p6", "p6"]})
     new = [new_rhys, new_john, new_mary, new_ann, new_kim]
     clusters = pd.concat([existing, pd.DataFrame({"unique_id": [r["unique_id"] for r in new],
                                                   "cluster_id": [f"n{i}" for i in range(len(new))]})])
@@ -231,6 +240,23 @@ def test_a_new_account_whose_name_one_other_person_holds_is_a_question_even_with
     monkeypatch.setattr("hub.identity_moves.BACKLOG_STARTS", len(new) - 1)
     with Session(engine) as s:
         assert move_evidence_pairs(s, config, records, clusters, existing, now=NOW, standardised=standardised(records)).empty
+
+
+def test_a_new_account_whose_name_a_few_persons_hold_asks_about_each(trusted_hub, standardised) -> None:
+    """"MACLEOD, DAWN" opens a new council tax account; two Dawn MacLeods are on the roll elsewhere. Either may have
+    moved: one question each. "REID, CALLUM" beside two Callum Reids, one of whom already has a record at the new
+    address, is no move question at all (a household holding the name twice)."""
+    engine, config = trusted_hub
+    dawns = [add(engine, "ctax", f"DAWN{i}", "MACLEOD, DAWN", 100 + i) for i in range(2)]
+    new_dawn = add(engine, "ctax", "NEWD", "MACLEOD, DAWN", 200)
+    callum = add(engine, "ctax", "CAL", "REID, CALLUM", 300)
+    callum_here = add(engine, "ctax", "CALH", "REID, CALLUM", 400)
+    new_callum = add(engine, "ctax", "NEWC", "REID, CALLUM", 400)
+    records, existing, clusters = people([*dawns, callum, callum_here], [new_dawn, new_callum])
+    with Session(engine) as s:
+        found = move_evidence_pairs(s, config, records, clusters, existing, now=NOW, standardised=standardised(records))
+    assert pair_keys(found) == sorted(key(d, new_dawn) for d in dawns)
+    assert set(found["band"]) == {"review"} and set(found["rule"]) == {MOVE_RULE}
 
 
 def test_a_name_written_the_other_way_round_or_with_a_slip_still_asks(trusted_hub, standardised) -> None:
@@ -279,12 +305,14 @@ def test_a_closed_account_answers_to_its_persons_other_names(trusted_hub, standa
                                     standardised=standardised(records))
     assert pair_keys(found) == [key(pal, new)]
     apart = pd.DataFrame({"unique_id": ids, "cluster_id": ["p1", "p3", "p2"]})
-    with Session(engine) as s:  # held as two persons, the closed account's own name is all it answers to
-        assert move_evidence_pairs(s, config, records, pd.concat([apart, arriving]), apart, now=NOW,
-                                   standardised=standardised(records)).empty
+    with Session(engine) as s:  # held as two persons, the closed account's own name is all it answers to: the new
+        # account is a Paul Smith, and each of the two persons holding that name is a question of its own
+        found = move_evidence_pairs(s, config, records, pd.concat([apart, arriving]), apart, now=NOW,
+                                    standardised=standardised(records))
+    assert pair_keys(found) == sorted([key(other, new), key(roll, new)])
 
 
-def test_a_middle_initial_singles_out_one_of_a_few_holders_of_the_name(trusted_hub, standardised, monkeypatch) -> None:
+def test_a_middle_initial_singles_out_one_of_a_few_holders_of_the_name(trusted_hub, one_holder_asks, standardised, monkeypatch) -> None:
     """"THOMSON, GEMMA A" beside one Gemma Anne Thomson and two Gemma Thomsons whose middle names no source holds:
     a question about Gemma Anne. Not when two holders state the initial, when the new account states none, or
     when more persons than ``MAX_NAMESAKES`` hold the name."""
@@ -466,7 +494,7 @@ def moved_recently(engine, record: dict, *, from_uprn: int, to_uprn: int, days_a
                    Residence(person_id=person.person_id, uprn=to_uprn, from_date=ended)])
 
 
-def test_a_household_member_who_just_moved_singles_out_the_namesake_who_moved_with_them(trusted_hub,
+def test_a_household_member_who_just_moved_singles_out_the_namesake_who_moved_with_them(trusted_hub, one_holder_asks,
                                                                                       standardised) -> None:
     """Thomas Watt has just moved to 200 (from 150, says his residence history; his roll entry still says 100).
     "WATT, LINDA" is newly at 200, and three Linda Watts live in the hub: the one at 100 is the question. John
@@ -496,7 +524,7 @@ def test_a_household_member_who_just_moved_singles_out_the_namesake_who_moved_wi
                                    standardised=standardised(records)).empty
 
 
-def test_a_previous_occupant_who_moved_away_is_no_companion(trusted_hub, standardised) -> None:
+def test_a_previous_occupant_who_moved_away_is_no_companion(trusted_hub, one_holder_asks, standardised) -> None:
     """Thomas Watt has just moved from 200 to 100; his old roll entry still says 200. "WATT, LINDA" newly at 200 is
     not asked about the Linda Watt of 100: he left the address she came to."""
     engine, config = trusted_hub
@@ -512,7 +540,7 @@ def test_a_previous_occupant_who_moved_away_is_no_companion(trusted_hub, standar
                                    standardised=standardised(records)).empty
 
 
-def test_a_household_that_came_from_one_address_with_two_namesakes_singles_out_nobody(trusted_hub, standardised) -> None:
+def test_a_household_that_came_from_one_address_with_two_namesakes_singles_out_nobody(trusted_hub, one_holder_asks, standardised) -> None:
     engine, config = trusted_hub
     thomas = add(engine, "ctax", "TW", "WATT, THOMAS", 200)
     mother, daughter = add(engine, "ctax", "LW1", "WATT, LINDA", 100), add(engine, "ctax", "LW2", "WATT, LINDA", 100)
@@ -525,7 +553,7 @@ def test_a_household_that_came_from_one_address_with_two_namesakes_singles_out_n
                                    standardised=standardised(records)).empty
 
 
-def test_two_namesakes_who_arrive_together_single_each_other_out(trusted_hub, standardised) -> None:
+def test_two_namesakes_who_arrive_together_single_each_other_out(trusted_hub, one_holder_asks, standardised) -> None:
     """Rachel Miller became a tenant at 200 four days ago, Henry Miller today. Two Henry Millers and three Rachel
     Millers live in the hub; only at 100 do a Henry and a Rachel live together. Both are put to a steward. Rachel
     alone, or a Rachel who arrived before the hub's last window, is no question."""
@@ -580,7 +608,7 @@ def test_a_pair_scored_as_before_is_not_rewritten(trusted_hub) -> None:
             assert pair.explanation == {"weight_dob": weight}
 
 
-def test_an_address_where_many_persons_live_is_no_household(trusted_hub, standardised) -> None:
+def test_an_address_where_many_persons_live_is_no_household(trusted_hub, one_holder_asks, standardised) -> None:
     """Thomas Watt has just moved into a hall of residence at 200 where nine others live: "WATT, LINDA" newly there is
     not asked about the Linda Watt of the address he came from."""
     engine, config = trusted_hub
@@ -599,7 +627,7 @@ def test_an_address_where_many_persons_live_is_no_household(trusted_hub, standar
     assert pair_keys(found) == [key(lindas[0], new_linda)]
 
 
-def test_a_companion_the_hub_holds_twice_still_says_where_the_household_lived(trusted_hub, standardised) -> None:
+def test_a_companion_the_hub_holds_twice_still_says_where_the_household_lived(trusted_hub, one_holder_asks, standardised) -> None:
     """Thomas Watt has just moved to 200 from 150, by his council tax account; the hub also holds him as a second
     person, "THOMAS ROBERT WATT" on the roll at 100. "WATT, LINDA" newly at 200 is asked about the Linda Watt of 100.
     A namesake of his whose records give another date of birth says nothing."""
