@@ -770,7 +770,7 @@ def with_move_evidence(pairs: pd.DataFrame, evidence: pd.DataFrame) -> pd.DataFr
     return pd.concat([pairs, extra], ignore_index=True) if len(extra) else pairs
 
 
-def dated_move_starts(session: Session, config: HubConfig, side_a: set[int], side_b: set[int], *,
+def move_starts_on_merge(session: Session, config: HubConfig, side_a: set[int], side_b: set[int], *,
                       now: dt.datetime) -> set[int]:
     """Records that start a move when a steward joins ``side_a`` and ``side_b`` (records of two golden persons).
 
@@ -816,7 +816,7 @@ def dated_move_starts(session: Session, config: HubConfig, side_a: set[int], sid
 
 
 def _unclosed_move_starts(session: Session, status: pd.DataFrame, *, now: dt.datetime) -> set[int]:
-    """The "nothing closed" half of :func:`dated_move_starts`: of ``status`` (both sides' records, with ``side``,
+    """The "nothing closed" half of :func:`move_starts_on_merge`: of ``status`` (both sides' records, with ``side``,
     ``uprn`` and ``first_seen``), the live trusted records that arrived recently, after every live trusted record of
     the other side, at a UPRN none of those states."""
     stating = status[status["live"] & status["trusted"] & status["uprn"].notna()]

@@ -19,7 +19,7 @@ from sqlalchemy import and_, or_, select, update
 from sqlalchemy.orm import Session
 
 from hub.golden import GoldenSummary, apply_clusters, resolve_person_id, snapshot
-from hub.identity_moves import MOVE_RULE, dated_move_starts
+from hub.identity_moves import MOVE_RULE, move_starts_on_merge
 from schemas import (
     AttributeOverride,
     AuditLog,
@@ -213,7 +213,7 @@ def _state_as_news(session: Session, record_ids: Sequence[int]) -> None:
     Accepting move evidence says the new record's address is where the person now lives, so survivorship treats it
     as a live, trusted record newly stating another UPRN (``moved``) and raises the change of address; the closed
     record stating the old address is not live and moves nobody. A merge of any other pair keeps the survivor's
-    address as before.
+    address as before, unless the two sides' records tell of a move (:func:`hub.identity_moves.move_starts_on_merge`).
     """
     session.execute(update(Xref).where(Xref.source_record_id.in_(list(record_ids))).values(uprn=None))
 
@@ -262,11 +262,11 @@ def accept_pair(session: Session, config: HubConfig, record_a: int, record_b: in
     if pa is None or pa != pb:
         news: set[int] = set()
         if pa is not None and pb is not None:
-            # the two persons were put as move evidence, or their sources date a closure on one side and a start
-            # on the other
+            # the two persons were put as move evidence, or their records tell of a move: a closure on one side and
+            # a start on the other, or a new account on one side that the hub saw arrive after the other's records
             evidence = _move_evidence_between(session, side_a, side_b)
             news = {_newer_record(session, x, y) for x, y in evidence} if evidence else \
-                dated_move_starts(session, config, side_a, side_b, now=now)
+                move_starts_on_merge(session, config, side_a, side_b, now=now)
         moved = bool(news)
         if moved:
             _state_as_news(session, sorted(news))
