@@ -31,7 +31,7 @@ from sqlalchemy.orm import Session
 
 from hub.identity_households import companions, origins, recent_residences, singled_out_by_household
 from hub.survivorship_status import END_DATE, record_status
-from matching.names import related_names
+from matching.names import is_transposition, related_names
 from schemas import Run, SourceRecord, SourceSystem
 from schemas.columns import Band, PairFrame, PersonRecord
 from schemas.config import HubConfig
@@ -82,17 +82,12 @@ def first_names_agree(a: object, b: object) -> bool:
         return True
     if len(a) == 1 or len(b) == 1:
         return a[0] == b[0]
-    return OSA.normalized_similarity(a, b) >= FIRST_NAME_SIMILARITY or _transposed(a, b) or _nicknames(a, b)
+    return OSA.normalized_similarity(a, b) >= FIRST_NAME_SIMILARITY or is_transposition(a, b) or _nicknames(a, b)
 
 
 def _nicknames(a: str, b: str) -> bool:
     """``a`` and ``b`` are a name and its nickname, either way round (:func:`matching.names.related_names`)."""
     return b in related_names(a) or a in related_names(b)
-
-
-def _transposed(a: str, b: str) -> bool:
-    """``a`` is ``b`` with two neighbouring letters swapped (the one slip a short name's similarity misses)."""
-    return len(a) == len(b) and sorted(a) == sorted(b) and OSA.distance(a, b) == 1
 
 
 def surnames_agree(a: object, b: object) -> bool:
@@ -115,7 +110,7 @@ def _agreeing_first_names(a: pd.Series, b: pd.Series) -> np.ndarray:
         distance = process.cpdist(xs, ys, scorer=OSA.distance)
         longer = np.maximum(x[both_long].str.len().to_numpy(dtype=float), y[both_long].str.len().to_numpy(dtype=float))
         score = 1 - distance / longer  # OSA.normalized_similarity, from the one distance computed
-        swapped = np.fromiter((d == 1 and _transposed(p, q) for p, q, d in zip(xs, ys, distance)), dtype=bool,
+        swapped = np.fromiter((d == 1 and is_transposition(p, q) for p, q, d in zip(xs, ys, distance)), dtype=bool,
                               count=len(xs))
         nicknamed = np.fromiter((_nicknames(p, q) for p, q in zip(xs, ys)), dtype=bool, count=len(xs))
         similar[both_long] = (score >= FIRST_NAME_SIMILARITY) | swapped | nicknamed

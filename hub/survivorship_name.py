@@ -8,7 +8,7 @@ import string
 import pandas as pd
 from rapidfuzz.distance import OSA
 
-from matching.names import parse_full_name
+from matching.names import is_transposition, parse_full_name
 
 from hub.survivorship import DEFAULT_RULES, rank
 
@@ -93,16 +93,18 @@ def _first_token_key(name: object) -> str:
 def is_new_name(before: object, after: object) -> bool:
     """True when ``after`` is another surname than ``before``, not a spelling of it (both must be present).
 
+    Two neighbouring letters swapped are one slip however short the name ("HYA" corrected to "HAY").
+
     Examples:
         >>> is_new_name("WOOD", "PRICE"), is_new_name("STEWART", "Stweart"), is_new_name("SMITH", "SMITH-JONES")
         (True, False, True)
-        >>> is_new_name("SMITH", None)
-        False
+        >>> is_new_name("HYA", "Hay"), is_new_name("COX", "FOX"), is_new_name("SMITH", None)
+        (False, True, False)
     """
     a, b = name_key(before), name_key(after)
-    if not a or not b or a == b:
+    if not a or not b or a == b or is_transposition(a, b):
         return False
-    return OSA.normalized_similarity(a, b) < SPELLING_SIMILARITY  # a transposed pair is one slip
+    return OSA.normalized_similarity(a, b) < SPELLING_SIMILARITY
 
 
 def choose_last_name(records: pd.DataFrame, prior_name: pd.Series, rule: str | None = None) -> pd.DataFrame:

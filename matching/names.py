@@ -7,6 +7,7 @@ from functools import lru_cache
 
 import jellyfish
 import numpy as np
+from rapidfuzz.distance import OSA
 
 from matching.arrays import unique
 import pandas as pd
@@ -139,6 +140,17 @@ def metaphone(s: pd.Series, *, first_token: bool = False) -> pd.Series:
     """Metaphone code per distinct value (the first token only when asked, so "smith jones" ~ "smith")."""
     base = s.astype("string").str.split(" ").str[0] if first_token else s
     return on_uniques(base, _metaphone_of)
+
+
+def is_transposition(a: str, b: str) -> bool:
+    """``a`` is ``b`` with two neighbouring letters swapped: one slip, however short the name ("JCAK"/"JACK",
+    "HYA"/"HAY"), where a similarity ratio would call three or four letters with one slip two names.
+
+    Examples:
+        >>> is_transposition("HYA", "HAY"), is_transposition("JOHN", "JOAN"), is_transposition("AB", "AB")
+        (True, False, False)
+    """
+    return len(a) == len(b) and sorted(a) == sorted(b) and OSA.distance(a, b) == 1  # same letters: not a substitution
 
 
 @lru_cache(maxsize=1)
