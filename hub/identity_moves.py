@@ -31,7 +31,8 @@ from sqlalchemy.orm import Session
 
 from hub.identity_households import companions, origins, recent_residences, singled_out_by_household
 from hub.survivorship_status import END_DATE, record_status
-from matching.names import is_transposition, related_names
+from matching.arrays import isin
+from matching.names import is_transposition, nickname_pair_keys, related_names
 from schemas import Run, SourceRecord, SourceSystem
 from schemas.columns import Band, PairFrame, PersonRecord
 from schemas.config import HubConfig
@@ -112,9 +113,16 @@ def _agreeing_first_names(a: pd.Series, b: pd.Series) -> np.ndarray:
         score = 1 - distance / longer  # OSA.normalized_similarity, from the one distance computed
         swapped = np.fromiter((d == 1 and is_transposition(p, q) for p, q, d in zip(xs, ys, distance)), dtype=bool,
                               count=len(xs))
-        nicknamed = np.fromiter((_nicknames(p, q) for p, q in zip(xs, ys)), dtype=bool, count=len(xs))
-        similar[both_long] = (score >= FIRST_NAME_SIMILARITY) | swapped | nicknamed
+        similar[both_long] = (score >= FIRST_NAME_SIMILARITY) | swapped | _nickname_pairs(xs, ys)
     return exact | initial | similar
+
+
+def _nickname_pairs(xs: list[str], ys: list[str]) -> np.ndarray:
+    """:func:`_nicknames` of each aligned pair, with one nickname lookup per distinct name (a nightly run compares
+    a day's new records with every record of their surnames: hundreds of thousands of pairs, a few thousand names)."""
+    codes, uniques = pd.factorize(pd.Series(xs + ys, dtype=object))
+    related = nickname_pair_keys(np.asarray(uniques, dtype=object))
+    return isin(codes[: len(xs)].astype(np.int64) * len(uniques) + codes[len(xs) :], related)
 
 
 def _slipped_surnames(a: pd.Series, b: pd.Series) -> np.ndarray:
