@@ -430,10 +430,10 @@ def _after_first_load(session: Session) -> dt.datetime | None:
 def new_record_evidence_pairs(session: Session, config: HubConfig, records: pd.DataFrame, clusters: pd.DataFrame,
                               existing: pd.DataFrame, *, now: dt.datetime,
                               names: pd.DataFrame | None = None, changed: set[str] | None = None) -> pd.DataFrame:
-    """Review-band pairs between a record that starts a golden person (:func:`starting_records`) and a recently
-    closed record of another person with the same name at another UPRN (when both sources date them, closed
-    within ``MOVE_WINDOW`` of the new record's start); a start with no such closure falls back to
-    :func:`unclosed_evidence_pairs`. A run with more than ``BACKLOG_STARTS`` starts brings a backlog: no evidence.
+    """Review-band pairs between a record that starts a golden person (:func:`starting_records`), or joins one met
+    within ``MOVE_WINDOW`` (:func:`joining_records`), and a recently closed record of another person with the same
+    name at another UPRN (when both sources date them, closed within ``MOVE_WINDOW`` of the new record's start); a
+    record with no such closure falls back to :func:`unclosed_evidence_pairs`. A run with more than ``BACKLOG_STARTS`` starts brings a backlog: no evidence.
 
     Name and address alone never prove it is the same person (a false merge is the worst failure), so this
     is never an auto link: it opens a review task that says "maybe a move". A steward who accepts it merges
@@ -453,11 +453,14 @@ def new_record_evidence_pairs(session: Session, config: HubConfig, records: pd.D
     # queue and cost minutes to compare, as the hub's first load would.
     if (starts.empty and joiners.empty) or len(starts) + len(joiners) > BACKLOG_STARTS:
         return empty
-    closed_pairs = _closed_evidence(session, config, records, starts, existing, names, now=now)
+    # A joiner asks too: the person it joins may have begun with a record that dates nothing (a service request),
+    # so the closure elsewhere, when it came, found no dated start to pair with; the joiner's own start date does.
+    arrivals = pd.concat([starts, joiners], ignore_index=True) if len(joiners) else starts
+    closed_pairs = _closed_evidence(session, config, records, arrivals, existing, names, now=now, clusters=clusters)
     answered = set(closed_pairs["unique_id_new"]) if len(closed_pairs) else set()
     unclosed = unclosed_evidence_pairs(session, config, records, clusters,
                                        starts[~starts[PersonRecord.unique_id].isin(answered)], now=now, names=names,
-                                       joiners=joiners)
+                                       joiners=joiners[~joiners[PersonRecord.unique_id].isin(answered)])
     found = [f for f in (closed_pairs, unclosed) if len(f)]
     if not found:
         return empty
@@ -465,10 +468,12 @@ def new_record_evidence_pairs(session: Session, config: HubConfig, records: pd.D
 
 
 def _closed_evidence(session: Session, config: HubConfig, records: pd.DataFrame, starts: pd.DataFrame,
-                     existing: pd.DataFrame, names: pd.DataFrame | None, *, now: dt.datetime) -> pd.DataFrame:
-    """``unique_id_new, unique_id_old`` of starts and recently closed records of the same name elsewhere, among
-    records ``existing`` before this run (one that arrives already closed tells of no move today). A closed record
-    answers to its person's names (:func:`_persons_names`)."""
+                     existing: pd.DataFrame, names: pd.DataFrame | None, *, now: dt.datetime,
+                     clusters: pd.DataFrame | None = None) -> pd.DataFrame:
+    """``unique_id_new, unique_id_old`` of starts (or joiners) and recently closed records of the same name
+    elsewhere, among records ``existing`` before this run (one that arrives already closed tells of no move today),
+    and never of the person the new record is in (``clusters``: this run's). A closed record answers to its
+    person's names (:func:`_persons_names`)."""
     empty = pd.DataFrame(columns=["unique_id_new", "unique_id_old"])
     known = set(existing["unique_id"].astype(str))
     is_known = records[PersonRecord.unique_id].isin(known) & ~records[PersonRecord.unique_id].isin(
@@ -491,6 +496,9 @@ def _closed_evidence(session: Session, config: HubConfig, records: pd.DataFrame,
         return empty
     uprn = _uprn_of(records)
     cand = cand[cand["unique_id_new"].map(uprn) != cand["unique_id_old"].map(uprn)]
+    if clusters is not None:
+        cl = clusters.set_index("unique_id")["cluster_id"]
+        cand = cand[cand["unique_id_new"].map(cl) != cand["unique_id_old"].map(cl)]
     if cand.empty:
         return empty
     status = _status(session, config, [int(i) for i in cand["unique_id_old"].unique()], now)

@@ -708,3 +708,35 @@ def test_a_move_question_already_open_between_two_persons_is_not_asked_twice(tru
         assert _store_pairs(s, asked(account, old), clusters, set(), None)[2] == 0
         assert _store_pairs(s, asked(account, other), clusters, set(), None)[2] == 1
         assert s.scalar(select(func.count()).select_from(ReviewTask)) == 2
+
+
+def test_an_account_joining_a_person_met_this_month_is_paired_with_the_closure_elsewhere(trusted_hub,
+                                                                                         standardised) -> None:
+    """Alan Newman's bin request at his new address made a person of its own a week ago; it dates nothing, so when
+    his council tax account at the old address closed, the closure found no dated start to pair with. Today his new
+    council tax account, dated, joins that person: it is asked about the closure. Not when the closed account is
+    the same person's already, and not when the person joined was the hub's long before the window."""
+    engine, config = trusted_hub
+    with Session(engine) as s, s.begin():
+        s.add_all([Run(kind="full", status="ok", started_at=(NOW - dt.timedelta(days=30)).replace(tzinfo=None)),
+                   Run(kind="incremental", status="ok", started_at=(NOW - dt.timedelta(days=20)).replace(tzinfo=None))])
+    closed = add(engine, "ctax", "OLD", "NEWMAN, ALAN", 100, MOVED, days_ago=3)
+    request = add(engine, "requests", "REQ", "ALAN NEWMAN", 200, days_ago=7)
+    account = add(engine, "ctax", "NEW", "NEWMAN, ALAN", 200, {"start_date": "2026-02-18"}, days_ago=0)
+    records = pd.DataFrame([closed, request, account])
+    existing = pd.DataFrame({"unique_id": [closed["unique_id"], request["unique_id"]], "cluster_id": ["p1", "p2"]})
+    clusters = pd.concat([existing, pd.DataFrame({"unique_id": [account["unique_id"]], "cluster_id": ["p2"]})])
+    std = standardised(records)
+    with Session(engine) as s:
+        found = move_evidence_pairs(s, config, records, clusters, existing, now=NOW, standardised=std)
+    assert pair_keys(found) == [key(closed, account)]
+    assert set(found["band"]) == {"review"} and set(found["rule"]) == {MOVE_RULE}
+
+    with Session(engine) as s:  # a steward already made the request and the closed account one person
+        one = clusters.assign(cluster_id="p1")
+        assert move_evidence_pairs(s, config, records, one, existing.assign(cluster_id="p1"), now=NOW,
+                                   standardised=std).empty
+    with Session(engine) as s, s.begin():  # the request was the hub's long before: no arrival, no question
+        s.get(SourceRecord, int(request["unique_id"])).first_seen = (NOW - dt.timedelta(days=400)).replace(tzinfo=None)
+    with Session(engine) as s:
+        assert move_evidence_pairs(s, config, records, clusters, existing, now=NOW, standardised=std).empty
