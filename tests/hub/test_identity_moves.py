@@ -740,3 +740,26 @@ def test_an_account_joining_a_person_met_this_month_is_paired_with_the_closure_e
         s.get(SourceRecord, int(request["unique_id"])).first_seen = (NOW - dt.timedelta(days=400)).replace(tzinfo=None)
     with Session(engine) as s:
         assert move_evidence_pairs(s, config, records, clusters, existing, now=NOW, standardised=std).empty
+
+
+def test_a_household_member_who_arrived_earlier_asks_only_about_a_namesake_singled_out(trusted_hub,
+                                                                                       standardised) -> None:
+    """Rachel Miller became a tenant at 200 four days ago, when she could ask about each of the two Rachel Millers
+    the hub holds; Henry Miller arrives at 200 today and asks about the one Henry Miller. Rachel's second chance
+    (she arrived with Henry) asks only when Henry's household singles one Rachel out, and here none does."""
+    engine, config = trusted_hub
+    old_henry = add(engine, "ctax", "HM", "MILLER, HENRY", 500)
+    rachels = [add(engine, "ctax", f"RM{u}", "MILLER, RACHEL", u) for u in (300, 400)]
+    rachel = add(engine, "ctax", "NEWR", "MILLER, RACHEL", 200, days_ago=4)
+    henry = add(engine, "ctax", "NEWH", "MILLER, HENRY", 200, days_ago=0)
+    with Session(engine) as s, s.begin():
+        s.add_all([Run(kind="full", status="ok", started_at=(NOW - dt.timedelta(days=60)).replace(tzinfo=None)),
+                   Run(kind="incremental", status="ok", started_at=(NOW - dt.timedelta(days=59)).replace(tzinfo=None))])
+    records, existing, clusters = people([old_henry, *rachels, rachel], [henry])
+    with Session(engine) as s:
+        found = move_evidence_pairs(s, config, records, clusters, existing, now=NOW, standardised=standardised(records))
+    assert pair_keys(found) == [key(old_henry, henry)]
+    records, existing, clusters = people([old_henry, *rachels], [rachel])  # on her own day she asked about each
+    with Session(engine) as s:
+        found = move_evidence_pairs(s, config, records, clusters, existing, now=NOW, standardised=standardised(records))
+    assert pair_keys(found) == sorted([key(rachels[0], rachel), key(rachels[1], rachel)])
