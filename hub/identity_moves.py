@@ -662,19 +662,23 @@ def _name_holders(records: pd.DataFrame, clusters: pd.DataFrame, asked: pd.DataF
         return empty
     cl = clusters.set_index("unique_id")["cluster_id"]
     cand = cand.assign(cluster_new=cand["unique_id_new"].map(cl), cluster_old=cand["unique_id_old"].map(cl))
-    cand = _best_tier(cand[cand["cluster_new"] != cand["cluster_old"]], "unique_id_new")
+    cand = cand[cand["cluster_new"] != cand["cluster_old"]]
     if cand.empty:
         return empty
     held = clusters[clusters["cluster_id"].isin(set(cand["cluster_old"]))]
     held = _names(records[records[PersonRecord.unique_id].isin(set(held["unique_id"]))], names).assign(
         cluster_id=lambda t: t["unique_id"].map(cl))
-    return _without_contradicted_holders(cand, held)
+    # a person ruled out by its own records must not crowd out a holder of a worse tier
+    return _best_tier(_without_contradicted_holders(cand, held), "unique_id_new")
 
 
 def _without_contradicted_holders(cand: pd.DataFrame, held: pd.DataFrame) -> pd.DataFrame:
     """Drop holders of a start's name who are someone else by their own records: a person some of whose records
-    state a middle initial (or a date of birth), none of them the start's. A pair is ruled out by its two records
-    already; this rules out the person when the pair's own record is the one that is silent."""
+    state a middle initial (or a date of birth), none of them the start's; or a person held by an initial ("mr l
+    quinn") whose records that write a first name in full all write one that disagrees with the start's (Liam, for
+    Lisa Quinn). A pair is ruled out by its two records already; this rules out the person when the pair's own
+    record is the one that is silent."""
+    cand = _without_initials_named_otherwise(cand, held)
     for field in ("middle", "dob"):
         mine = cand[f"{field}_new"]
         stated = held.dropna(subset=[field])
@@ -685,6 +689,23 @@ def _without_contradicted_holders(cand: pd.DataFrame, held: pd.DataFrame) -> pd.
             [(c, v) in agreeing for c, v in zip(cand["cluster_old"], mine)], index=cand.index, dtype=bool)
         cand = cand[~contradicted]
     return cand
+
+
+def _without_initials_named_otherwise(cand: pd.DataFrame, held: pd.DataFrame) -> pd.DataFrame:
+    """``cand`` without the pairs whose holder's record gives only an initial where the start gives a first name,
+    when the holder's person writes a first name in full in other records and none of those agrees with the start's
+    (:func:`first_names_agree`)."""
+    weak = cand[(cand["first_old"].str.len() == 1) & (cand["first_new"].str.len() > 1)]
+    stated = held.loc[held["first"].str.len() > 1, ["cluster_id", "first"]].drop_duplicates()
+    if weak.empty or stated.empty:
+        return cand
+    named = weak[["first_new", "cluster_old"]].assign(_row=np.arange(len(weak))).merge(
+        stated, left_on="cluster_old", right_on="cluster_id")
+    if named.empty:
+        return cand
+    agrees = pd.Series(_agreeing_first_names(named["first_new"], named["first"]), index=named.index)
+    some = agrees.groupby(named["_row"]).any()
+    return cand.drop(index=weak.index[some[~some].index.to_numpy()])
 
 
 def _middle_initial_singles_out(cand: pd.DataFrame) -> pd.DataFrame:

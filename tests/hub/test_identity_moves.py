@@ -763,3 +763,25 @@ def test_a_household_member_who_arrived_earlier_asks_only_about_a_namesake_singl
     with Session(engine) as s:
         found = move_evidence_pairs(s, config, records, clusters, existing, now=NOW, standardised=standardised(records))
     assert pair_keys(found) == sorted([key(rachels[0], rachel), key(rachels[1], rachel)])
+
+
+def test_a_holder_by_initial_whose_records_name_someone_else_does_not_crowd_out_a_slip(trusted_hub,
+                                                                                       standardised) -> None:
+    """Lisa Quinn's new council tax account: the roll has her as "LISA QQINN" (a slip), and a bin request says "mr l
+    quinn", whose person the roll calls Liam Quinn. The initial is Liam's, not a better holder of her name: she is
+    asked about the roll entry. A person known only by the initial still holds the name better than a slip does."""
+    engine, config = trusted_hub
+    slip = add(engine, "ctax", "ER1", "LISA QQINN", 100)
+    request, liam = add(engine, "requests", "SR1", "mr l quinn", 300), add(engine, "ctax", "ER2", "LIAM QUINN", 300)
+    lisa = add(engine, "ctax", "NEW", "QUINN, LISA", 200)
+    records, existing, clusters = people([slip, request, liam], [lisa])
+    for frame in (existing, clusters):  # the request and the roll entry are one person
+        frame.loc[frame["unique_id"] == liam["unique_id"], "cluster_id"] = "p1"
+    with Session(engine) as s:
+        found = move_evidence_pairs(s, config, records, clusters, existing, now=NOW, standardised=standardised(records))
+    assert pair_keys(found) == [key(slip, lisa)]
+
+    records, existing, clusters = people([slip, request], [lisa])  # nobody says who "l quinn" is
+    with Session(engine) as s:
+        found = move_evidence_pairs(s, config, records, clusters, existing, now=NOW, standardised=standardised(records))
+    assert pair_keys(found) == [key(request, lisa)]
