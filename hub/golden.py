@@ -17,7 +17,7 @@ from hub.identity_moves import moves_completed_by_closure
 from hub.outbox import PendingEvent, write_events
 from hub.survivorship import choose_attributes, without_placeholders
 from hub.survivorship_address import KEPT, MOVED, choose_address
-from hub.survivorship_name import choose_last_name, fill_name_parts, is_new_name
+from hub.survivorship_name import choose_last_name, fill_name_parts, is_change_of_name
 from hub.survivorship_status import END_REASON, STATUS, record_status
 from schemas import (
     AttributeLineage,
@@ -322,7 +322,7 @@ def _attribute_events(person_id: int, version: int, before: dict, after: dict, r
         ("change_of_address", "address", ("uprn", "address", "postcode"),
          (lived.get("uprn") is not None and lived.get("uprn") != after.get("uprn")) or row.get("address__rule") == MOVED),
         ("change_of_name", "last_name", ("title", "first_name", "last_name"),
-         is_new_name(before.get("last_name"), after.get("last_name"))),
+         is_change_of_name(before, after)),
         ("death", "date_of_death", ("date_of_death",), before.get("date_of_death") is None and after.get("date_of_death") is not None),
     )
     for event_type, attr, fields, happened in checks:

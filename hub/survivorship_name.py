@@ -107,6 +107,25 @@ def is_new_name(before: object, after: object) -> bool:
     return OSA.normalized_similarity(a, b) < SPELLING_SIMILARITY
 
 
+def is_change_of_name(before: dict, after: dict) -> bool:
+    """True when the golden name ``after`` tells of a new surname (:func:`is_new_name`) rather than the same two
+    names the other way round: a source that writes the surname first ("BRUCE HELEN") may be all that is left of
+    Helen Bruce when the roll that named her properly drops her.
+
+    Examples:
+        >>> is_change_of_name({"first_name": "Helen", "last_name": "Bruce"}, {"first_name": "Helen", "last_name": "Low"})
+        True
+        >>> is_change_of_name({"first_name": "Helen", "last_name": "Bruce"}, {"first_name": "BRUCE", "last_name": "HELEN"})
+        False
+    """
+    if not is_new_name(before.get("last_name"), after.get("last_name")):
+        return False
+    was_last, now_first = name_key(before.get("last_name")), after.get("first_name")
+    swapped = was_last in {name_key(now_first), _first_token_key(now_first)} \
+        or name_key(after.get("last_name")) == _first_token_key(before.get("first_name"))
+    return not swapped
+
+
 def choose_last_name(records: pd.DataFrame, prior_name: pd.Series, rule: str | None = None) -> pd.DataFrame:
     """One surname per cluster, with the record it came from and why.
 

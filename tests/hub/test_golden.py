@@ -201,6 +201,21 @@ def test_a_short_surname_with_two_letters_swapped_corrected_is_not_a_change_of_n
     assert "change_of_name" not in summary.event_counts
 
 
+def test_a_record_with_the_names_the_other_way_round_left_alone_is_no_change_of_name(hub) -> None:
+    """Helen Bruce is on the council tax roll and in a housing record written surname first ("BRUCE HELEN"). The
+    roll drops her; the housing record is all that is left of her: nobody is told she changed her name."""
+    from hub.golden import drop_deleted_records
+
+    engine, config = hub
+    a = add_record(engine, "ctax", "A", first_name="Helen", last_name="Bruce")
+    b = add_record(engine, "housing", "B", first_name="BRUCE", last_name="HELEN")
+    apply(engine, config, [(a, "c"), (b, "c")])
+    with Session(engine) as s, s.begin():
+        s.get(SourceRecord, a).deleted = True
+        drop_deleted_records(s, [a])
+    assert "change_of_name" not in apply(engine, config, [(b, "c")]).event_counts
+
+
 def test_a_trusted_placeholder_never_survives_over_a_real_value_nor_renames_anyone(hub) -> None:
     engine, config = hub
     a = add_record(engine, "housing", "A", first_name="Ann", last_name="Okafor", date_of_birth="1981-06-07",
