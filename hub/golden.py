@@ -17,7 +17,7 @@ from hub.identity_moves import moves_completed_by_closure
 from hub.outbox import PendingEvent, write_events
 from hub.survivorship import choose_attributes, without_placeholders
 from hub.survivorship_address import KEPT, MOVED, choose_address
-from hub.survivorship_name import choose_last_name, fill_name_parts, is_change_of_name
+from hub.survivorship_name import choose_last_name, fill_name_parts, is_change_of_name, names_the_right_way_round
 from hub.survivorship_status import END_REASON, STATUS, record_status
 from schemas import (
     AttributeLineage,
@@ -152,6 +152,9 @@ def apply_clusters(session: Session, config: HubConfig, clusters: pd.DataFrame, 
     current_uprn = pd.Series({c: g.uprn for c, g in where.items() if g.uprn is not None}, dtype="Int64")
     # a closure arriving now completes a move the person's records already date (see the function)
     records["fresh"] = records["fresh"] | moves_completed_by_closure(records, current_uprn, config, today=now.date())
+    # a record written surname first ("BRUCE HELEN") speaks of its person in the right order
+    records = names_the_right_way_round(records, pd.DataFrame(
+        [(c, g.first_name, g.last_name) for c, g in known.items()], columns=["cluster_id", "first_name", "last_name"]))
     current_name = pd.Series({c: g.last_name for c, g in known.items() if g.last_name is not None}, dtype=object)
     current_text = pd.Series({c: g.address for c, g in where.items() if g.uprn is None and g.address}, dtype=object)
     chosen = (choose_attributes(records, tuple(a for a in CHOSEN if a not in ("address", "last_name")), rules)

@@ -72,6 +72,54 @@ def fill_name_parts(records: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
+def names_the_right_way_round(records: pd.DataFrame, known: pd.DataFrame | None = None) -> pd.DataFrame:
+    """``records`` (``cluster_id``, name parts, ``trust`` when known) with the parts of records written the other
+    way round put back.
+
+    Each person has an anchor name: its golden record's (``known``: ``cluster_id, first_name, last_name``), or for
+    a new person its most trusted record's. A record is the other way round when its surname is the anchor's first
+    name (and not its surname) and its first name's first word is not: "LAURA, QUINN J" beside the golden Laura
+    Jennifer Graham is Laura J Quinn (she married), and "BRUCE HELEN", all that is left of Helen Bruce when the roll
+    drops her, is still Helen Bruce. Its first word becomes the surname, the surname the first name, and the rest
+    of the first name goes before the middle names.
+
+    Examples:
+        >>> r = pd.DataFrame({"cluster_id": ["c", "c"], "first_name": ["LAURA JENNIFER", "QUINN J"],
+        ...                   "middle_names": [None, None], "last_name": ["GRAHAM", "LAURA"], "trust": [3, 1]})
+        >>> names_the_right_way_round(r)[["first_name", "middle_names", "last_name"]].values.tolist()
+        [['LAURA JENNIFER', None, 'GRAHAM'], ['LAURA', 'J', 'QUINN']]
+    """
+    if records.empty or not {"cluster_id", "first_name", "last_name"} <= set(records.columns):
+        return records
+    first = records["first_name"].map(_first_token_key)
+    last = records["last_name"].map(name_key)
+    named = records.assign(_first=first, _last=last)[(first != "") & (last != "")]
+    if "trust" in named:
+        named = named.sort_values("trust", ascending=False, kind="stable")
+    anchor = named.drop_duplicates("cluster_id").set_index("cluster_id")[["_first", "_last"]]
+    if known is not None and len(known):
+        golden = pd.DataFrame({"_first": known["first_name"].map(_first_token_key).to_numpy(),
+                               "_last": known["last_name"].map(name_key).to_numpy()}, index=known["cluster_id"])
+        golden = golden[(golden["_first"] != "") & (golden["_last"] != "")]
+        anchor = pd.concat([golden, anchor[~anchor.index.isin(golden.index)]])
+    anchor_first = records["cluster_id"].map(anchor["_first"])
+    anchor_last = records["cluster_id"].map(anchor["_last"])
+    swap = (first != "") & (last != "") & (first != last) & (last == anchor_first) & (last != anchor_last) \
+        & (first != anchor_first)
+    if not swap.any():
+        return records
+    out = records.copy()
+    words = out.loc[swap, "first_name"].str.split()
+    rest = words.str[1:].str.join(" ")
+    out.loc[swap, "first_name"] = out.loc[swap, "last_name"]
+    out.loc[swap, "last_name"] = words.str[0]
+    if "middle_names" in out:
+        joined = [" ".join(p for p in (r, m) if isinstance(p, str) and p) or None
+                  for r, m in zip(rest, out.loc[swap, "middle_names"])]
+        out.loc[swap, "middle_names"] = pd.Series(joined, index=words.index, dtype=object)
+    return out
+
+
 def name_key(name: object) -> str:
     """A surname as compared for a change of name: case, spacing, punctuation, Mac/Mc and Jnr/Snr do not count.
 

@@ -214,6 +214,26 @@ def test_a_record_with_the_names_the_other_way_round_left_alone_is_no_change_of_
         s.get(SourceRecord, a).deleted = True
         drop_deleted_records(s, [a])
     assert "change_of_name" not in apply(engine, config, [(b, "c")]).event_counts
+    with Session(engine) as s:
+        gp = s.get(GoldenPerson, person_of(engine, b))
+        assert (gp.first_name, gp.last_name) == ("HELEN", "BRUCE")
+
+
+def test_a_new_surname_in_a_record_written_the_other_way_round_is_a_change_of_name(hub) -> None:
+    """Laura Jennifer Graham married: the council tax account now reads "LAURA, QUINN J" (the system put the names the
+    wrong way round). Her surname is Quinn now, and her first name is still Laura."""
+    engine, config = hub
+    a = add_record(engine, "housing", "A", first_name="LAURA JENNIFER", last_name="GRAHAM")
+    b = add_record(engine, "ctax", "B", first_name="LAURA", last_name="GRAHAM")
+    apply(engine, config, [(a, "c"), (b, "c")])
+    with Session(engine) as s, s.begin():
+        rec = s.get(SourceRecord, b)
+        rec.first_name, rec.last_name, rec.last_changed = "QUINN J", "LAURA", utcnow()
+    summary = apply(engine, config, [(a, "c"), (b, "c")])
+    assert summary.event_counts == {"change_of_name": 1}
+    with Session(engine) as s:
+        gp = s.get(GoldenPerson, person_of(engine, b))
+        assert (gp.first_name, gp.last_name) == ("LAURA", "QUINN")
 
 
 def test_a_trusted_placeholder_never_survives_over_a_real_value_nor_renames_anyone(hub) -> None:
