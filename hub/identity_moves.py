@@ -433,7 +433,8 @@ def new_record_evidence_pairs(session: Session, config: HubConfig, records: pd.D
     """Review-band pairs between a record that starts a golden person (:func:`starting_records`), or joins one met
     within ``MOVE_WINDOW`` (:func:`joining_records`), and a recently closed record of another person with the same
     name at another UPRN (when both sources date them, closed within ``MOVE_WINDOW`` of the new record's start); a
-    record with no such closure falls back to :func:`unclosed_evidence_pairs`. A run with more than ``BACKLOG_STARTS`` starts brings a backlog: no evidence.
+    record with no such closure falls back to :func:`unclosed_evidence_pairs`. A run with more than
+    ``BACKLOG_STARTS`` starts brings a backlog: no evidence.
 
     Name and address alone never prove it is the same person (a false merge is the worst failure), so this
     is never an auto link: it opens a review task that says "maybe a move". A steward who accepts it merges
