@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from hub.identity import NEW, IdPlan, plan_ids
@@ -74,6 +74,19 @@ def load_scope_records(session: Session, record_ids: list[int]) -> pd.DataFrame:
     frame["uprn"] = frame["source_uprn"].where(frame["source_uprn"].notna(), trusted_match).astype("Int64")
     frame["recency"] = pd.to_datetime(frame["last_changed"], utc=True)
     return frame
+
+
+def name_use(session: Session, keys: set[str]) -> pd.DataFrame:
+    """``as_first, as_last`` by name key: how many person records of the hub write each of ``keys`` (upper-case
+    letters, :func:`hub.survivorship_name.name_key`) as their whole first name and as their surname. Records that
+    hold only a full name are not counted."""
+    counts = pd.DataFrame(0, index=sorted(keys), columns=["as_first", "as_last"])
+    for column, part in (("as_first", SourceRecord.first_name), ("as_last", SourceRecord.last_name)):
+        written = func.upper(func.trim(part))
+        for chunk in _chunks(sorted(keys)):
+            for key, n in session.execute(select(written, func.count()).where(written.in_(chunk)).group_by(written)):
+                counts.loc[key, column] = n
+    return counts
 
 
 def _current_golden(session: Session, person_ids: list[int]) -> dict[int, GoldenPerson]:
@@ -154,7 +167,8 @@ def apply_clusters(session: Session, config: HubConfig, clusters: pd.DataFrame, 
     records["fresh"] = records["fresh"] | moves_completed_by_closure(records, current_uprn, config, today=now.date())
     # a record written surname first ("BRUCE HELEN") speaks of its person in the right order
     records = names_the_right_way_round(records, pd.DataFrame(
-        [(c, g.first_name, g.last_name) for c, g in known.items()], columns=["cluster_id", "first_name", "last_name"]))
+        [(c, g.first_name, g.last_name) for c, g in known.items()], columns=["cluster_id", "first_name", "last_name"]),
+        name_use=lambda keys: name_use(session, keys))
     current_name = pd.Series({c: g.last_name for c, g in known.items() if g.last_name is not None}, dtype=object)
     current_text = pd.Series({c: g.address for c, g in where.items() if g.uprn is None and g.address}, dtype=object)
     chosen = (choose_attributes(records, tuple(a for a in CHOSEN if a not in ("address", "last_name")), rules)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import string
+from collections.abc import Callable
 
 import pandas as pd
 from rapidfuzz.distance import OSA
@@ -16,6 +17,7 @@ CHANGED = "changed"  # a trusted, live, new or updated record states another sur
 KEPT = "kept"
 GENERATION = re.compile(r"\s+(?:JNR|JR|SNR|SR|JUNIOR|SENIOR|II|III|IV)\.?$")
 SPELLING_SIMILARITY = 0.75  # above this two surname keys are one name spelt two ways (typo), not a new name
+TURN_MARGIN = 0.5  # a mirrored name turns round when its surname is this much more often a first name (share of uses)
 
 
 NAME_PARTS = ("title", "first_name", "middle_names", "last_name")
@@ -72,7 +74,8 @@ def fill_name_parts(records: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def names_the_right_way_round(records: pd.DataFrame, known: pd.DataFrame | None = None) -> pd.DataFrame:
+def names_the_right_way_round(records: pd.DataFrame, known: pd.DataFrame | None = None,
+                              name_use: Callable[[set[str]], pd.DataFrame] | None = None) -> pd.DataFrame:
     """``records`` (``cluster_id``, name parts, ``trust`` when known) with the parts of records written the other
     way round put back.
 
@@ -82,6 +85,12 @@ def names_the_right_way_round(records: pd.DataFrame, known: pd.DataFrame | None 
     Jennifer Graham is Laura J Quinn (she married), and "BRUCE HELEN", all that is left of Helen Bruce when the roll
     drops her, is still Helen Bruce. Its first word becomes the surname, the surname the first name, and the rest
     of the first name goes before the middle names.
+
+    When a record is the anchor's exact mirror ("GRAHAM, LAURA" on the roll, "LAURA, GRAHAM J" the most trusted
+    account), which of the two is the right way round is for ``name_use`` to say: given name keys, how many
+    records of the hub write each as a first name (``as_first``) and as a surname (``as_last``), indexed by key.
+    The anchor turns round when the hub uses its surname as a first name far more than its first name
+    (:func:`reads_the_other_way_round`).
 
     Examples:
         >>> r = pd.DataFrame({"cluster_id": ["c", "c"], "first_name": ["LAURA JENNIFER", "QUINN J"],
@@ -102,6 +111,8 @@ def names_the_right_way_round(records: pd.DataFrame, known: pd.DataFrame | None 
                                "_last": known["last_name"].map(name_key).to_numpy()}, index=known["cluster_id"])
         golden = golden[(golden["_first"] != "") & (golden["_last"] != "")]
         anchor = pd.concat([golden, anchor[~anchor.index.isin(golden.index)]])
+    if name_use is not None:
+        anchor = _turned_by_use(anchor, first, last, records["cluster_id"], name_use)
     anchor_first = records["cluster_id"].map(anchor["_first"])
     anchor_last = records["cluster_id"].map(anchor["_last"])
     swap = (first != "") & (last != "") & (first != last) & (last == anchor_first) & (last != anchor_last) \
@@ -118,6 +129,44 @@ def names_the_right_way_round(records: pd.DataFrame, known: pd.DataFrame | None 
                   for r, m in zip(rest, out.loc[swap, "middle_names"])]
         out.loc[swap, "middle_names"] = pd.Series(joined, index=words.index, dtype=object)
     return out
+
+
+def _turned_by_use(anchor: pd.DataFrame, first: pd.Series, last: pd.Series, cluster: pd.Series,
+                   name_use: Callable[[set[str]], pd.DataFrame]) -> pd.DataFrame:
+    """``anchor`` with the names of a person turned round where one of its records mirrors them and the hub's use of
+    the two names says the anchor is the record written the other way round."""
+    mirrored = (first != "") & (first == cluster.map(anchor["_last"])) & (last == cluster.map(anchor["_first"]))
+    doubted = anchor[anchor.index.isin(set(cluster[mirrored]))]
+    if doubted.empty:
+        return anchor
+    use = name_use(set(doubted["_first"]) | set(doubted["_last"]))
+    turn = [reads_the_other_way_round(f, l, use) for f, l in zip(doubted["_first"], doubted["_last"])]
+    turned = doubted[turn]
+    if turned.empty:
+        return anchor
+    out = anchor.copy()
+    out.loc[turned.index, "_first"] = turned["_last"].to_numpy()
+    out.loc[turned.index, "_last"] = turned["_first"].to_numpy()
+    return out
+
+
+def reads_the_other_way_round(first: str, last: str, use: pd.DataFrame) -> bool:
+    """True when the hub's records write ``last`` as a first name far more often than ``first`` (``use``:
+    ``as_first, as_last`` counts by name key): "GRAHAM" (surname) "LAURA" (first name) is Laura Graham.
+
+    Examples:
+        >>> use = pd.DataFrame({"as_first": [410, 12], "as_last": [1, 380]}, index=["LAURA", "GRAHAM"])
+        >>> reads_the_other_way_round("GRAHAM", "LAURA", use), reads_the_other_way_round("LAURA", "GRAHAM", use)
+        (True, False)
+        >>> reads_the_other_way_round("ZED", "ZOE", use)  # names the hub has never seen: as written
+        False
+    """
+    def first_share(key: str) -> float:
+        if key not in use.index:
+            return 0.5
+        row = use.loc[key]
+        return (float(row["as_first"]) + 1) / (float(row["as_first"]) + float(row["as_last"]) + 2)
+    return first_share(last) - first_share(first) > TURN_MARGIN
 
 
 def name_key(name: object) -> str:

@@ -236,6 +236,28 @@ def test_a_new_surname_in_a_record_written_the_other_way_round_is_a_change_of_na
         assert (gp.first_name, gp.last_name) == ("LAURA", "QUINN")
 
 
+def test_a_trusted_account_written_the_other_way_round_does_not_name_a_new_person_backwards(hub) -> None:
+    """The roll says Laura Jennifer Graham; the council tax account, more trusted, says "LAURA, GRAHAM J" with the
+    names the wrong way round. The hub writes Laura as a first name and Graham as a surname: the golden record is
+    Laura Graham, and when the account later reads "LAURA, QUINN J", she has changed her surname to Quinn."""
+    engine, config = hub
+    others = [add_record(engine, "housing", f"O{i}", first_name=f, last_name=l)
+              for i, (f, l) in enumerate([*(("LAURA", s) for s in ("SMITH", "JONES", "REID", "KERR", "LOW")),
+                                          *((f, "GRAHAM") for f in ("PETER", "ANN", "JOHN", "MARY", "IAN"))])]
+    a = add_record(engine, "housing", "A", first_name="LAURA JENNIFER", last_name="GRAHAM")
+    b = add_record(engine, "ctax", "B", first_name="GRAHAM J", last_name="LAURA")
+    apply(engine, config, [*[(o, f"p{o}") for o in others], (a, "c"), (b, "c")])
+    with Session(engine) as s:
+        gp = s.get(GoldenPerson, person_of(engine, b))
+        assert (gp.first_name.split()[0], gp.last_name) == ("LAURA", "GRAHAM")
+    with Session(engine) as s, s.begin():
+        rec = s.get(SourceRecord, b)
+        rec.first_name, rec.last_changed = "QUINN J", utcnow()
+    assert apply(engine, config, [(a, "c"), (b, "c")]).event_counts == {"change_of_name": 1}
+    with Session(engine) as s:
+        assert s.get(GoldenPerson, person_of(engine, b)).last_name == "QUINN"
+
+
 def test_a_trusted_placeholder_never_survives_over_a_real_value_nor_renames_anyone(hub) -> None:
     engine, config = hub
     a = add_record(engine, "housing", "A", first_name="Ann", last_name="Okafor", date_of_birth="1981-06-07",
