@@ -457,7 +457,7 @@ def new_record_evidence_pairs(session: Session, config: HubConfig, records: pd.D
     # A joiner asks too: the person it joins may have begun with a record that dates nothing (a service request),
     # so the closure elsewhere, when it came, found no dated start to pair with; the joiner's own start date does.
     arrivals = pd.concat([starts, joiners], ignore_index=True) if len(joiners) else starts
-    closed_pairs = _closed_evidence(session, config, records, arrivals, existing, names, now=now, clusters=clusters)
+    closed_pairs = _closed_evidence(session, config, records, arrivals, existing, clusters, names, now=now)
     answered = set(closed_pairs["unique_id_new"]) if len(closed_pairs) else set()
     unclosed = unclosed_evidence_pairs(session, config, records, clusters,
                                        starts[~starts[PersonRecord.unique_id].isin(answered)], now=now, names=names,
@@ -469,8 +469,8 @@ def new_record_evidence_pairs(session: Session, config: HubConfig, records: pd.D
 
 
 def _closed_evidence(session: Session, config: HubConfig, records: pd.DataFrame, starts: pd.DataFrame,
-                     existing: pd.DataFrame, names: pd.DataFrame | None, *, now: dt.datetime,
-                     clusters: pd.DataFrame | None = None) -> pd.DataFrame:
+                     existing: pd.DataFrame, clusters: pd.DataFrame, names: pd.DataFrame | None, *,
+                     now: dt.datetime) -> pd.DataFrame:
     """``unique_id_new, unique_id_old`` of starts (or joiners) and recently closed records of the same name
     elsewhere, among records ``existing`` before this run (one that arrives already closed tells of no move today),
     and never of the person the new record is in (``clusters``: this run's). A closed record answers to its
@@ -497,9 +497,8 @@ def _closed_evidence(session: Session, config: HubConfig, records: pd.DataFrame,
         return empty
     uprn = _uprn_of(records)
     cand = cand[cand["unique_id_new"].map(uprn) != cand["unique_id_old"].map(uprn)]
-    if clusters is not None:
-        cl = clusters.set_index("unique_id")["cluster_id"]
-        cand = cand[cand["unique_id_new"].map(cl) != cand["unique_id_old"].map(cl)]
+    cl = clusters.set_index("unique_id")["cluster_id"]
+    cand = cand[cand["unique_id_new"].map(cl) != cand["unique_id_old"].map(cl)]
     if cand.empty:
         return empty
     status = _status(session, config, [int(i) for i in cand["unique_id_old"].unique()], now)
